@@ -1,0 +1,194 @@
+"""The :class:`Check` type: a paper claim turned into measurement + prediction + decision rule.
+
+A check is split in three so that the empirical work never depends on the bound under test:
+
+* :meth:`Check.units` – the work units (configuration × seed) of a profile;
+* :meth:`Check.measure` – runs one unit and returns JSON-able *empirical* numbers (no bounds);
+* :meth:`Check.decide` – computes the bounds' predictions from those measurements and applies an
+  explicit decision rule, returning a :class:`Decision` with verdict, predicted and measured.
+
+Because ``measure`` never sees a bound, a planted wrong bound (a mutant) is judged on exactly
+the same measurements as the true one, and finished units can be cached and reused safely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, ClassVar
+
+import bounds
+from bounds import Bound
+
+__all__ = ["PROFILES", "Check", "CheckResult", "Decision", "Mutant", "Unit", "Verdict"]
+
+#: the run profiles every check supports
+PROFILES = ("quick", "full")
+
+
+class Verdict(str, Enum):
+    """holds: the prediction agrees with the measurement under the rule; violated: it clearly
+    does not; inconclusive: the data cannot decide (noise, outside the domain, divergence)."""
+
+    HOLDS = "holds"
+    VIOLATED = "violated"
+    INCONCLUSIVE = "inconclusive"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One measurement: a configuration (JSON-able ``params``) and a seed."""
+
+    config: str
+    seed: int
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        blob = json.dumps(dict(self.params), sort_keys=True, default=str)
+        digest = hashlib.sha256(blob.encode()).hexdigest()[:12]
+        return f"{self.config}|seed={self.seed}|{digest}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What :meth:`Check.decide` returns.
+
+    ``rule`` states the decision rule and where its tolerance comes from; ``reason`` is one line
+    saying why this verdict; ``findings`` records behaviour outside the theorem's assumptions,
+    which is reported, not counted as a violation; ``domain`` is "inside", "outside",
+    "undetermined (hidden constants)" or "n/a".
+    """
+
+    verdict: Verdict
+    reason: str
+    rule: str
+    predicted: Mapping[str, Any]
+    measured: Mapping[str, Any]
+    domain: str = "n/a"
+    details: Mapping[str, Any] = field(default_factory=dict)
+    findings: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """A deliberately wrong bound (by role) that the owning check must flag as violated.
+
+    ``kind`` is one of "alpha-factor", "exponent", "constant-structure", "sign", "kernel",
+    "series-coefficient", "threshold" (for the mutation suite's bookkeeping).
+    """
+
+    name: str
+    kind: str
+    description: str
+    bounds: Mapping[str, Bound]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """A finished check: the decision plus identity, provenance of the bounds and run facts."""
+
+    name: str
+    claim: str
+    source: str
+    bounds: Mapping[str, Mapping[str, str]]
+    decision: Decision
+    profile: str
+    seeds: Sequence[int]
+    units: int
+    figure: str | None = None
+    doc: str | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.decision.verdict
+
+    def to_json(self) -> dict[str, Any]:
+        d = self.decision
+        return {
+            "name": self.name,
+            "claim": self.claim,
+            "source": self.source,
+            "verdict": d.verdict.value,
+            "reason": d.reason,
+            "rule": d.rule,
+            "predicted": d.predicted,
+            "measured": d.measured,
+            "domain": d.domain,
+            "findings": list(d.findings),
+            "details": d.details,
+            "bounds": self.bounds,
+            "profile": self.profile,
+            "seeds": list(self.seeds),
+            "units": self.units,
+            "figure": self.figure,
+            "doc": self.doc,
+        }
+
+
+class Check(ABC):
+    """Base class of every verification check (subclasses live in ``verification/checks/``).
+
+    Class attributes:
+        name: CLI name (``--only NAME``). claim: the paper's claim in words.
+        source: paper and theorem. bound_roles: role → registered bound name; ``decide`` receives
+        the bounds by role, so a test can plant a mutant under the same role.
+        version: bump when ``measure`` changes, so cached units are not reused.
+        default_seeds: number of seeds per profile when ``--seeds`` is not given.
+        expected_quick_verdict: the verdict the true bounds give on the quick profile.
+    """
+
+    name: ClassVar[str]
+    claim: ClassVar[str]
+    source: ClassVar[str]
+    bound_roles: ClassVar[Mapping[str, str]]
+    version: ClassVar[int] = 1
+    #: what the true bounds give on the quick profile (asserted by the conformance suite)
+    expected_quick_verdict: ClassVar[Verdict] = Verdict.HOLDS
+    default_seeds: ClassVar[Mapping[str, int]] = {"quick": 3, "full": 5}
+
+    # ------------------------------------------------------------------ to implement
+    @abstractmethod
+    def params(self, profile: str) -> dict[str, Any]:
+        """Sizes and settings of ``profile`` (``quick`` or ``full``)."""
+
+    @abstractmethod
+    def units(self, params: Mapping[str, Any], seeds: Sequence[int]) -> list[Unit]:
+        """The measurements to make, one per configuration and seed."""
+
+    @abstractmethod
+    def measure(self, unit: Unit, device: Any) -> dict[str, Any]:
+        """Run one unit; return JSON-able empirical numbers. Must not use any bound."""
+
+    @abstractmethod
+    def decide(self, measurements: Mapping[str, Mapping[str, Any]], bounds_by_role: Mapping[str, Bound],
+               params: Mapping[str, Any]) -> Decision:
+        """Predict from ``bounds_by_role`` and judge the measurements (keyed by ``Unit.key``)."""
+
+    def plot(self, fig: Any, measurements: Mapping[str, Mapping[str, Any]], decision: Decision,
+             bounds_by_role: Mapping[str, Bound], params: Mapping[str, Any]) -> None:
+        """Draw the check's figure on the matplotlib ``fig`` (default: a text summary)."""
+        ax = fig.add_subplot(1, 1, 1)
+        ax.axis("off")
+        ax.text(0.02, 0.95, f"{self.name}: {decision.verdict.value}\n{decision.reason}", va="top", wrap=True)
+
+    def mutants(self) -> list[Mutant]:
+        """Planted wrong bounds this check must flag as violated (at least one per check)."""
+        return []
+
+    # ------------------------------------------------------------------ helpers
+    def default_bounds(self) -> dict[str, Bound]:
+        """The registered (true) bounds, by role."""
+        return {role: bounds.get(name) for role, name in self.bound_roles.items()}
+
+    def bound_info(self, bounds_by_role: Mapping[str, Bound]) -> dict[str, dict[str, str]]:
+        """Name, formula, source and provenance of each bound used, for the report."""
+        return {
+            role: {"name": b.name, "expr": str(b.expr), "source": b.source, "provenance": b.provenance.value,
+                   "side": b.side.value, **({"notes": b.notes} if b.notes.startswith("PLANTED") else {})}
+            for role, b in bounds_by_role.items()
+        }

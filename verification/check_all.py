@@ -1,0 +1,163 @@
+"""Run every verification check and write a report.
+
+    python -m verification.check_all                    # quick profile, all checks, into ./results
+    python -m verification.check_all --list             # the checks, with their claims
+    python -m verification.check_all --only kernel_monte_carlo finite_width_gram --seeds 0 1 2 3
+    python -m verification.check_all --profile full --device cuda --out runs/full
+
+Exit status: 0 when no check is violated, 1 when a check is violated or could not run, 2 on bad
+usage (one line on stderr, no traceback). Finished units are stored under ``OUT/units`` as they
+complete; rerunning after an interruption reuses them (``--fresh`` ignores them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from .check import PROFILES, CheckResult, Verdict
+
+EXIT_OK, EXIT_VIOLATED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad command-line usage: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse would print usage + exit 2 with a traceback-free
+        raise UsageError(message)
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m verification.check_all",
+                description="Check the theory of over-parameterized leaky-ReLU networks against trained networks.")
+    p.add_argument("--list", action="store_true", help="list the checks and exit")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="run only these checks")
+    p.add_argument("--profile", default="quick", help=f"one of {', '.join(PROFILES)} (default quick)")
+    p.add_argument("--device", default="auto", help="auto (GPU if present), cpu, cuda or cuda:N")
+    p.add_argument("--seeds", nargs="+", type=_seed, metavar="SEED",
+                   help="seeds to run (default: the profile's, e.g. 0 1 2 for quick)")
+    p.add_argument("--out", default="results", metavar="DIR", help="output folder (default ./results)")
+    p.add_argument("--fresh", action="store_true", help="ignore finished units stored in DIR")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def _check_out_dir(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {str(path)!r} exists and is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {str(path)!r} cannot be created: {exc.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {str(path)!r} is not writable")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    t_start = time.perf_counter()
+    try:
+        args = build_parser().parse_args(argv)
+        from empirical.device import resolve_device
+
+        from .registry import all_checks, select
+
+        if args.list:
+            for c in all_checks():
+                print(f"{c.name:<28} {c.claim}")
+            return EXIT_OK
+        if args.profile not in PROFILES:
+            raise UsageError(f"unknown profile {args.profile!r}; choose from {', '.join(PROFILES)}")
+        try:
+            device = resolve_device(args.device)
+        except (ValueError, TypeError) as exc:
+            raise UsageError(str(exc)) from None
+        try:
+            checks = select(args.only)
+        except KeyError as exc:
+            raise UsageError(exc.args[0]) from None
+        if args.seeds is not None and len(set(args.seeds)) != len(args.seeds):
+            raise UsageError(f"--seeds must be distinct, got {' '.join(map(str, args.seeds))}")
+        out = Path(args.out)
+        _check_out_dir(out)
+    except UsageError as exc:
+        print(f"check_all: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return _run(checks, args, device, out, t_start)
+
+
+def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_start: float) -> int:
+    from .report import build_report, format_table, write_report
+    from .runner import run_check
+    from .store import UnitStore
+
+    store = UnitStore(out, fresh=args.fresh)
+    total = sum(len(c.units(c.params(args.profile), args.seeds or list(range(c.default_seeds[args.profile]))))
+                for c in checks)
+    bar = None
+    if not args.no_progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, unit="unit", file=sys.stderr, dynamic_ncols=True, leave=False)
+    results: list[CheckResult] = []
+    errors: dict[str, str] = {}
+    timing: dict[str, dict[str, float] | float] = {}
+    try:
+        for chk in checks:
+            if bar is not None:
+                bar.set_description(chk.name)
+            t = {}
+            t0 = time.perf_counter()
+            try:
+                results.append(run_check(chk, args.profile, args.seeds, device, store=store,
+                                         figures_dir=out / "figures",
+                                         on_unit=(bar.update if bar is not None else None), timings=t))
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:  # a broken check must not hide the others' verdicts
+                errors[chk.name] = f"{type(exc).__name__}: {exc}"
+                (out / "errors").mkdir(exist_ok=True)
+                (out / "errors" / f"{chk.name}.txt").write_text(traceback.format_exc(), encoding="utf-8")
+            t["total_s"] = time.perf_counter() - t0
+            timing[chk.name] = t
+    except KeyboardInterrupt:
+        if bar is not None:
+            bar.close()
+        print(f"\ncheck_all: interrupted; finished units are kept in {out / 'units'} — rerun the same "
+              "command to resume", file=sys.stderr)
+        return 130
+    if bar is not None:
+        bar.close()
+    wall = time.perf_counter() - t_start
+    timing["total_s"] = wall
+    timing["reused_units"] = store.reused
+    report = build_report(results, args.profile, str(device), errors, timing)
+    js, md = write_report(report, out)
+    print(format_table(results, errors))
+    counts = report["summary"]
+    print(f"\n{counts['holds']} holds, {counts['violated']} violated, {counts['inconclusive']} inconclusive"
+          f"{', ' + str(len(errors)) + ' errors (tracebacks in ' + str(out / 'errors') + ')' if errors else ''}. "
+          f"Report: {md} and {js}")
+    print(f"Wall time: {wall:.1f} s ({store.reused} stored units reused)")
+    violated = any(r.verdict is Verdict.VIOLATED for r in results)
+    return EXIT_VIOLATED if (violated or errors) else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Run one check: measure every unit (reusing stored ones), decide, draw the figure."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from bounds import Bound
+from empirical.device import resolve_device
+
+from .check import PROFILES, Check, CheckResult
+from .store import UnitStore
+
+__all__ = ["check_seeds", "run_check"]
+
+
+def check_seeds(seeds: Sequence[int] | None) -> list[int] | None:
+    """Validate a seed list: distinct non-negative integers (None → the profile default)."""
+    if seeds is None:
+        return None
+    out = []
+    for s in seeds:
+        if isinstance(s, bool) or not isinstance(s, int) or s < 0:
+            raise ValueError(f"seed {s!r} must be a non-negative integer")
+        out.append(s)
+    if not out:
+        raise ValueError("give at least one seed")
+    if len(set(out)) != len(out):
+        raise ValueError(f"seeds must be distinct, got {out}")
+    return out
+
+
+def run_check(check: Check, profile: str = "quick", seeds: Sequence[int] | None = None,
+              device: Any = "auto", bounds: Mapping[str, Bound] | None = None,
+              store: UnitStore | None = None, figures_dir: str | Path | None = None,
+              on_unit: Callable[[], None] | None = None, timings: dict[str, float] | None = None,
+              measurements_out: dict[str, Any] | None = None) -> CheckResult:
+    """Run ``check`` under ``profile`` and return its :class:`CheckResult`.
+
+    ``bounds`` replaces bounds by role (a planted mutant, say); unknown roles are an error.
+    ``store`` reuses and saves finished units. ``figures_dir`` receives ``<name>.png``.
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
+    seed_list = check_seeds(seeds)
+    if seed_list is None:
+        seed_list = list(range(check.default_seeds[profile]))
+    dev = resolve_device(device)
+    by_role = check.default_bounds()
+    for role, bd in (bounds or {}).items():
+        if role not in by_role:
+            raise KeyError(f"check {check.name!r} has no bound role {role!r}; roles: {', '.join(by_role)}")
+        by_role[role] = bd
+    store = store or UnitStore(None)
+    params = check.params(profile)
+    units = check.units(params, seed_list)
+    t0 = time.perf_counter()
+    measured: dict[str, Any] = {}
+    for unit in units:
+        got = store.load(check.name, check.version, unit.key, dev.type)
+        if got is None:
+            got = store.save(check.name, check.version, unit.key, dev.type, check.measure(unit, dev))
+        measured[unit.key] = got
+        if on_unit is not None:
+            on_unit()
+    t1 = time.perf_counter()
+    decision = check.decide(measured, by_role, params)
+    figure = None
+    if figures_dir is not None:
+        figure = _draw(check, measured, decision, by_role, params, Path(figures_dir))
+    t2 = time.perf_counter()
+    if timings is not None:
+        timings["measure_s"] = t1 - t0
+        timings["decide_and_plot_s"] = t2 - t1
+    if measurements_out is not None:
+        measurements_out.update(measured)
+    doc = f"docs/checks/{check.name}.md"
+    return CheckResult(name=check.name, claim=check.claim, source=check.source,
+                       bounds=check.bound_info(by_role), decision=decision, profile=profile,
+                       seeds=seed_list, units=len(units), figure=figure,
+                       doc=doc if Path(__file__).resolve().parent.parent.joinpath(doc).exists() else None)
+
+
+def _draw(check: Check, measured: Mapping[str, Any], decision: Any, by_role: Mapping[str, Bound],
+          params: Mapping[str, Any], folder: Path) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    fig = plt.figure(figsize=(11, 4.2))
+    try:
+        check.plot(fig, measured, decision, by_role, params)
+        fig.suptitle(f"{check.name} — {decision.verdict.value}", fontsize=11)
+        fig.tight_layout()
+        path = folder / f"{check.name}.png"
+        fig.savefig(path, dpi=100, metadata={"Software": None})
+    finally:
+        plt.close(fig)
+    return f"figures/{check.name}.png"
+
+
+def finite_or_none(x: float) -> float | None:
+    """A float for the report, or None when it is not finite."""
+    return float(x) if math.isfinite(x) else None
