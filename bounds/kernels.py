@@ -22,7 +22,7 @@ import sympy as sp
 
 from .core import Provenance, Side
 from .registry import define
-from .symbols import J, alpha, j, rho
+from .symbols import J, alpha, j, m, rho
 
 __all__ = [
     "E_dsigma2_dsigma2",
@@ -35,6 +35,7 @@ __all__ = [
     "b_coeff",
     "c_alpha",
     "c_sigma",
+    "gram_entry_variance",
     "hermite_nu0",
     "hermite_nu_odd",
     "kappa",
@@ -168,4 +169,15 @@ hermite_nu_odd = define(
     quantity="ν_{2j+1}, the (2j+1)-th orthonormal Hermite coefficient of σ'_α",
     source=f"{_KERNELS} §4 'Hermite coefficients of σ'_α'", provenance=Provenance.DERIVED_CHECKED,
     notes="ν_{2j+1}² = (1−α)²·b_j/(2π); this is where c_α enters every Hermite-based bound",
+)
+
+gram_entry_variance = define(
+    "gram_entry_variance",
+    rho**2 / m * (2 / (1 + alpha**2)) ** 2
+    * (((_pi - _theta) / (2 * _pi)) * (1 + alpha**4) + (_theta / _pi) * alpha**2
+       - ((1 + alpha**2) / 2 - (1 - alpha) ** 2 * _theta / (2 * _pi)) ** 2),
+    quantity="Var(H^(m)_ij), the variance of one entry of the width-m first-layer Gram G ⊙ (DDᵀ)/m",
+    source=f"{_KERNELS} §10 'Exact per-entry variance' (from the §2 moments)",
+    provenance=Provenance.DERIVED_CHECKED, domain=_RHO_DOMAIN,
+    notes="E[H^(m)] = H̃_α (unbiased), so E‖H^(m) − H̃_α‖_F² = Σ_ij Var(H^(m)_ij) exactly",
 )

@@ -22,6 +22,7 @@ __all__ = [
     "arora_mode_residual",
     "du_gd_loss_ratio",
     "du_gradient_flow_loss_ratio",
+    "du_gram_concentration",
     "du_iterations",
     "du_step_size",
     "du_width",
@@ -32,6 +33,8 @@ _CONV = "theory handbook convergence.md"
 C_du_width = hidden_constant("C_du_width", "Ω(·) constant of the DZPS width requirement m = Ω(n⁶/(λ⁴p³))")
 C_du_step = hidden_constant("C_du_step", "O(·) constant of the DZPS step size η = O(λ/n²)")
 C_du_iter = hidden_constant("C_du_iter", "O(·) constant of the DZPS iteration count O((n²/λ²)·log(1/ε))")
+
+C_du_conc = hidden_constant("C_du_conc", "O(·) constant of ‖H(0) − H^∞‖₂ = O(n·√(log(n/p)/m)) (DZPS Lemma 3.1)")
 
 _WIDTH = m >= C_du_width * n**6 / (lam**4 * p_fail**3)
 _STEP = eta <= C_du_step * lam / n**2
@@ -97,4 +100,13 @@ linearized_log_loss_slope = define(
     provenance=Provenance.DERIVED, side=Side.APPROX, domain=(eta * lam < 1,),
     notes="≈ −2ηλ_min; the Gram drifts during finite-width training (convergence.md §6.7), so compare "
           "orderings or early phases, not this absolute value late in training",
+)
+
+du_gram_concentration = define(
+    "du_gram_concentration", C_du_conc * n * sp.sqrt(sp.log(n / p_fail) / m),
+    quantity="‖H(0) − H^∞‖₂, the spectral distance of the width-m Gram at initialisation from its limit",
+    source="Du, Zhai, Póczos, Singh (ICLR 2019), Lemma 3.1 — recalled (entrywise Hoeffding + Frobenius norm); "
+           f"{_CONV.replace('convergence.md', 'kernels.md')} §10",
+    provenance=Provenance.RECALLED, side=Side.UPPER, domain=(p_fail < 1, n >= 2),
+    notes="holds w.p. ≥ 1 − p_fail; the testable prediction is the m^(-1/2) rate (exponent in m), not C_du_conc",
 )
