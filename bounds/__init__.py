@@ -12,54 +12,19 @@ Each object is a :class:`~bounds.core.Bound`; ``print(bound)`` shows its formula
 provenance and domain, and :func:`bounds.registry.table` lists them all.
 """
 
-from . import registry, symbols
+from . import gram_eigen, kernels, registry, symbols, two_layer_convergence
 from .core import Bound, DomainError, Optimum, Provenance, Side
 from .gram_eigen import *  # noqa: F403
 from .gram_eigen import hermite_truncation_index
 from .kernels import *  # noqa: F403
 from .registry import all_bounds, define, get, register, table
-from .symbols import (
-    J,
-    K,
-    L,
-    T,
-    alpha,
-    b,
-    d,
-    d_out,
-    d_sub,
-    delta,
-    eps,
-    eta,
-    hidden_constant,
-    j,
-    k,
-    lam,
-    lam_i,
-    lam_max,
-    lam_N,
-    m,
-    mu_star,
-    n,
-    p_deg,
-    p_fail,
-    proj,
-    rho,
-    t,
-    tau,
-    theta,
-)
+from .symbols import *  # noqa: F403
+from .symbols import hidden_constant
 from .two_layer_convergence import *  # noqa: F403
 
-__all__ = [  # noqa: RUF022 (grouped by kind, not sorted)
+__all__ = [
     "Bound", "DomainError", "Optimum", "Provenance", "Side",
-    "registry", "symbols", "all_bounds", "define", "get", "register", "table", "hidden_constant",
-    "hermite_truncation_index",
-    "J", "K", "L", "T", "alpha", "b", "d", "d_out", "d_sub", "delta", "eps", "eta", "j", "k", "lam",
-    "lam_i", "lam_max", "lam_N", "m", "mu_star", "n", "p_deg", "p_fail", "proj", "rho", "t", "tau", "theta",
+    "all_bounds", "define", "get", "hermite_truncation_index", "hidden_constant", "register", "registry",
+    "symbols", "table",
+    *symbols.__all__, *kernels.__all__, *gram_eigen.__all__, *two_layer_convergence.__all__,
 ]
-from . import gram_eigen as _ge
-from . import kernels as _k
-from . import two_layer_convergence as _tl
-
-__all__ += [*_k.__all__, *_ge.__all__, *_tl.__all__]

@@ -216,8 +216,8 @@ class Bound:
     def _check_domain(self, vals: dict[sp.Symbol, sp.Basic]) -> None:
         for rel in self.domain:
             if rel.subs(vals) is sp.false:
-                used = ", ".join(f"{s.name}={vals[s]}" for s in sorted(rel.free_symbols & vals.keys(),
-                                                                        key=lambda s: s.name))
+                used = ", ".join(f"{s.name}={_show(vals[s])}" for s in sorted(rel.free_symbols & vals.keys(),
+                                                                               key=lambda s: s.name))
                 raise DomainError(f"{self.name}: {used} lies outside the validity domain ({sp.sstr(rel)})")
 
     def evaluate(self, values: ValueMap | None = None, /, **kwargs: Any) -> float:
@@ -241,14 +241,14 @@ class Bound:
 
     @staticmethod
     def _fmt(vals: Mapping[sp.Symbol, Any]) -> str:
-        return ", ".join(f"{s.name}={v}" for s, v in sorted(vals.items(), key=lambda kv: kv[0].name))
+        return ", ".join(f"{s.name}={_show(v)}" for s, v in sorted(vals.items(), key=lambda kv: kv[0].name))
 
     def subs(self, values: ValueMap | None = None, /, **kwargs: Any) -> Bound:
         """A new Bound with some variables fixed (domain relations that become true are dropped)."""
         vals = self._resolve(values, kwargs)
         self._check_domain(vals)
         dom = tuple(r for r in (rel.subs(vals) for rel in self.domain) if r is not sp.true)
-        tag = ",".join(f"{s.name}={v}" for s, v in sorted(vals.items(), key=lambda kv: kv[0].name))
+        tag = ",".join(f"{s.name}={_show(v)}" for s, v in sorted(vals.items(), key=lambda kv: kv[0].name))
         return dataclasses.replace(self, name=self.name, expr=self.expr.subs(vals), domain=dom,
                                    notes=(self.notes + f" [substituted {tag}]").strip())
 
@@ -490,6 +490,11 @@ class Bound:
         ax.set_ylabel(self.quantity)
         ax.set_title(self.name)
         return ax
+
+
+def _show(value: Any) -> str:
+    """A value as the user would write it (sympy Floats print with 15 digits otherwise)."""
+    return repr(float(value)) if isinstance(value, sp.Float) else str(value)
 
 
 def _np_arg(sym: sp.Symbol, value: Any) -> Any:

@@ -34,6 +34,7 @@ __all__ = [
     "hidden_constant",
     "j",
     "k",
+    "kappa_init",
     "lam",
     "lam_N",
     "lam_i",
@@ -105,6 +106,7 @@ lam_N = _canonical("lam_N", "λ_min of the α-free matrix N = [ρ_ij·arcsin ρ_
 mu_star = _canonical("mu_star", "μ* = min of vᵀNv over unit v in ker Xᵀ", nonnegative=True)
 p_deg = _canonical("p_deg", "degree of a polynomial activation", integer=True, positive=True)
 eps = _canonical("eps", "target accuracy ε", positive=True)
+kappa_init = _canonical("kappa_init", "initialisation scale κ of Arora et al. (w_r(0) ~ N(0, κ²I))", positive=True)
 p_fail = _canonical("p_fail", "failure probability (statements hold w.p. ≥ 1 − p_fail)", positive=True)
 
 

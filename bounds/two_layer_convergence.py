@@ -16,9 +16,10 @@ import sympy as sp
 
 from .core import Provenance, Side
 from .registry import define
-from .symbols import eps, eta, hidden_constant, lam, lam_i, m, n, p_fail, proj, t, tau
+from .symbols import eps, eta, hidden_constant, kappa_init, lam, lam_i, m, n, p_fail, proj, t, tau
 
 __all__ = [
+    "adhlw_epsilon",
     "arora_mode_residual",
     "du_gd_loss_ratio",
     "du_gradient_flow_loss_ratio",
@@ -91,6 +92,17 @@ arora_mode_residual = define(
     provenance=Provenance.RECALLED, side=Side.APPROX, domain=(eta * lam_i < 2,),
     assumptions=("small initialisation κ_init so that u(0) ≈ 0", "m large, η = O(λ_0/n²)"),
     notes="sum the squares over the n modes for ‖y − u(t)‖ (empirical.dynamics.predicted_residual)",
+)
+
+C_adhlw = hidden_constant("C_adhlw", "constant of ADHLW's width requirement m = Ω(n⁷/(λ⁴κ²p⁴ε²)), solved for ε")
+
+adhlw_epsilon = define(
+    "adhlw_epsilon", C_adhlw * n ** sp.Rational(7, 2) / (lam**2 * kappa_init * p_fail**2 * sp.sqrt(m)),
+    quantity="ε, the error of ‖y − u(t)‖ ≈ √(Σ_i (1 − ηλ_i)^{2t}(v_iᵀy)²) that width m guarantees",
+    source="Arora, Du, Hu, Li, Wang (ICML 2019), Theorem 4.1 width condition m = Ω(n⁷/(λ_0⁴κ²p⁴ε²)) — recalled, "
+           "solved for ε",
+    provenance=Provenance.RECALLED, side=Side.UPPER,
+    notes="the testable prediction is ε ∝ m^(-1/2); the n, λ, κ powers are loose worst-case exponents",
 )
 
 linearized_log_loss_slope = define(

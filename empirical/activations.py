@@ -42,6 +42,11 @@ class Activation:
     smooth: bool
     alpha: float | None = None
 
+    @property
+    def homogeneous(self) -> bool:
+        """True for the leaky-ReLU family: φ(z) = φ'(z)·z (positively 1-homogeneous)."""
+        return self.alpha is not None
+
     def __call__(self, z: torch.Tensor) -> torch.Tensor:
         return self.scale * self.fn(z)
 
@@ -59,7 +64,7 @@ def leaky_relu(alpha: float) -> Activation:
     return Activation(
         name="leaky",
         fn=lambda z: torch.where(z > 0, z, a * z),
-        deriv=lambda z: torch.where(z > 0, torch.ones_like(z), torch.full_like(z, a)),
+        deriv=lambda z: (z > 0).to(z.dtype).mul_(1.0 - a).add_(a),
         scale=math.sqrt(2.0 / (1.0 + a * a)),
         smooth=False,
         alpha=a,

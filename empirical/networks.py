@@ -60,6 +60,20 @@ class TwoLayerNet(nn.Module):
             raise ValueError(f"X must have shape (n, {self.d}), got {tuple(x.shape)}")
         return self.activation(x @ self.W.T) @ self.a / math.sqrt(self.m)
 
+    def loss_and_grad(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Closed-form ½‖f(X) − y‖² and its gradient in W (no autograd; agrees with it to rounding).
+
+        ∂L/∂w_r = (1/√m)·a_r·Σ_i (u_i − y_i)·c_φφ'(w_rᵀx_i)·x_i.
+        """
+        with torch.no_grad():
+            z = x @ self.W.T
+            dz = self.activation.derivative(z)
+            act = dz * z if self.activation.homogeneous else self.activation(z)  # leaky: σ(z) = σ'(z)·z
+            a_scaled = self.a / math.sqrt(self.m)
+            r = act @ a_scaled - y
+            grad = (dz.mul_(r[:, None]).mul_(a_scaled)).T @ x
+            return 0.5 * torch.dot(r, r), grad
+
     def gram(self, x: torch.Tensor) -> torch.Tensor:
         """Finite-width first-layer Gram G ⊙ (DDᵀ)/m at the current weights, in float64."""
         from .gram.finite import two_layer_gram

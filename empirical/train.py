@@ -1,6 +1,8 @@
 """Full-batch gradient descent on the summed squared loss, recording the loss at every step.
 
-L(W) = ½‖f(X) − y‖² (a *sum* over samples, as in DZPS/AZLS; README N6), W ← W − η∇L. Losses are
+L(W) = ½‖f(X) − y‖² (a *sum* over samples, as in DZPS/AZLS; README N6), W ← W − η∇L. Models with a
+``loss_and_grad`` method (e.g. :class:`empirical.networks.TwoLayerNet`) use their closed-form gradient;
+others use autograd. Losses are
 written into a preallocated tensor on the device, so the loop never synchronises with the host
 except every ``check_every`` steps to stop early on divergence (NaN/inf, or a loss that grew
 by more than ``blowup`` over its initial value).
@@ -54,23 +56,30 @@ def gradient_descent(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eta: fl
     losses = torch.full((steps + 1,), float("nan"), dtype=torch.float64, device=x.device)
     diverged_at: int | None = None
     loss0: float | None = None
+    last = 0
+    closed_form = params is None and hasattr(model, "loss_and_grad") and len(trained) == 1
     for step in range(steps + 1):
-        out = model(x)
-        loss = 0.5 * torch.sum((out - y) ** 2)
+        if closed_form:
+            loss, grad = model.loss_and_grad(x, y)
+            grads: tuple[torch.Tensor, ...] = (grad,)
+        else:
+            loss = 0.5 * torch.sum((model(x) - y) ** 2)
         losses[step] = loss.detach()
         if step % check_every == 0 or step == steps:
-            value = float(loss)
             if loss0 is None:
-                loss0 = value
-            if not np.isfinite(value) or value > blowup * max(loss0, 1e-300):
-                block = losses[max(0, step - check_every):step + 1].cpu().numpy()
-                bad = np.flatnonzero(~np.isfinite(block) | (block > blowup * max(loss0, 1e-300)))
-                diverged_at = max(0, step - check_every) + int(bad[0]) if bad.size else step
+                loss0 = float(losses[0])
+            limit = blowup * max(loss0, 1e-300)
+            block = losses[last:step + 1]
+            bad = ~torch.isfinite(block) | (block > limit)  # one reduction per block: no per-step sync
+            if bool(bad.any()):
+                diverged_at = last + int(torch.nonzero(bad)[0, 0])
                 losses[diverged_at:] = float("nan")
                 break
+            last = step + 1
         if step == steps:
             break
-        grads = torch.autograd.grad(loss, trained)
+        if not closed_form:
+            grads = torch.autograd.grad(loss, trained)
         with torch.no_grad():
             for p, g in zip(trained, grads, strict=True):
                 p.sub_(eta * g)

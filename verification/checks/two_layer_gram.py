@@ -148,6 +148,20 @@ class FiniteWidthGram(Check):
             domain="inside (unit-norm data with bias coordinate; any width)",
         )
 
+    def mutants(self) -> list[Mutant]:
+        conc = B.du_gram_concentration
+        mirrored = (1 + B.alpha) ** 2 / (1 + B.alpha**2)
+        return [
+            Mutant("concentration_exponent", "exponent", "‖H(0) − H^∞‖₂ ∝ m^(-1) instead of m^(-1/2)",
+                   {"concentration": conc.mutant(conc.expr / sp.sqrt(B.m), "m^-1")}),
+            Mutant("kernel_mirrored_factor", "alpha-factor", "H̃_α with (1+α)²/(1+α²) in place of c_α",
+                   {"kernel": B.H_tilde.mutant(B.rho * (1 - mirrored * sp.acos(B.rho) / sp.pi), "mirrored")}),
+            Mutant("variance_second_moment", "constant-structure",
+                   "entry variance without the −E[σ'σ']² term (a second moment, not a variance)",
+                   {"variance": B.gram_entry_variance.mutant(
+                       B.rho**2 / B.m * B.c_sigma.expr**2 * B.E_dsigma2_dsigma2.expr, "no mean² term")}),
+        ]
+
     def plot(self, fig: Any, measurements: Mapping[str, Mapping[str, Any]], decision: Decision,
              bounds_by_role: Mapping[str, Bound], params: Mapping[str, Any]) -> None:
         ax1, ax2 = fig.subplots(1, 2)
