@@ -25,12 +25,12 @@ def log_slope(loss: np.ndarray, start: int, stop: int | None = None) -> float:
 
 
 def spread(values: np.ndarray) -> dict[str, float]:
-    """Mean, sample standard deviation, min, max and count of values over seeds."""
+    """Mean, sample standard deviation, min, max and count of a quantity measured over seeds."""
     v = np.asarray(values, dtype=np.float64).ravel()
     return {
         "mean": float(v.mean()),
         "std": float(v.std(ddof=1)) if v.size > 1 else 0.0,
         "min": float(v.min()),
         "max": float(v.max()),
-        "n": int(v.size),
+        "seeds": int(v.size),
     }

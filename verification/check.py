@@ -147,6 +147,8 @@ class Check(ABC):
     source: ClassVar[str]
     bound_roles: ClassVar[Mapping[str, str]]
     version: ClassVar[int] = 1
+    #: position in listings and reports (lower first); ties sort by module and class name
+    order: ClassVar[int] = 100
     #: what the true bounds give on the quick profile (asserted by the conformance suite)
     expected_quick_verdict: ClassVar[Verdict] = Verdict.HOLDS
     default_seeds: ClassVar[Mapping[str, int]] = {"quick": 3, "full": 5}

@@ -16,18 +16,19 @@ __all__ = ["all_checks", "get_check", "select"]
 
 
 def all_checks() -> list[Check]:
-    """One instance of every concrete check, in a stable order (module name, then check name)."""
+    """One instance of every concrete check, in a stable order (``order``, then module and class name)."""
     from . import checks as pkg
 
-    found: dict[str, Check] = {}
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+    found: dict[str, type[Check]] = {}
+    for info in pkgutil.iter_modules(pkg.__path__):
         mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
-        for _, cls in sorted(inspect.getmembers(mod, inspect.isclass), key=lambda kv: kv[0]):
+        for _, cls in inspect.getmembers(mod, inspect.isclass):
             if issubclass(cls, Check) and not inspect.isabstract(cls) and cls.__module__ == mod.__name__:
                 if cls.name in found:
                     raise RuntimeError(f"two checks are named {cls.name!r}")
-                found[cls.name] = cls()
-    return list(found.values())
+                found[cls.name] = cls
+    ordered = sorted(found.values(), key=lambda c: (c.order, c.__module__, c.__name__))
+    return [cls() for cls in ordered]
 
 
 def get_check(name: str) -> Check:

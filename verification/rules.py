@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from empirical.rates import spread as seed_spread
+
 __all__ = [
     "SlopeFit",
     "bonferroni_z",
@@ -95,10 +97,3 @@ def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float]
         return float(v.mean()), math.inf
     q = float(stats.t.ppf(0.5 + level / 2, v.size - 1))
     return float(v.mean()), q * float(v.std(ddof=1)) / math.sqrt(v.size)
-
-
-def seed_spread(values: Sequence[float]) -> dict[str, float]:
-    """Mean, standard deviation, min and max over seeds (for the report)."""
-    v = np.asarray(values, dtype=np.float64).ravel()
-    return {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if v.size > 1 else 0.0,
-            "min": float(v.min()), "max": float(v.max()), "seeds": int(v.size)}

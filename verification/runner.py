@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -102,8 +101,3 @@ def _draw(check: Check, measured: Mapping[str, Any], decision: Any, by_role: Map
     finally:
         plt.close(fig)
     return f"figures/{check.name}.png"
-
-
-def finite_or_none(x: float) -> float | None:
-    """A float for the report, or None when it is not finite."""
-    return float(x) if math.isfinite(x) else None

@@ -30,6 +30,7 @@ class SmoothVsNonsmooth(Check):
     """PSG: λ_min of G^∞ for tanh/swish on low-dimensional data decays faster than any power of n and falls far
     below the leaky-ReLU family's; a degree-p polynomial activation is singular once n ≥ C(d'+p, p)."""
 
+    order = 50
     name = "smooth_vs_nonsmooth"
     claim = ("On data spanning a low-dimensional subspace, λ_min of the Gram G^∞ is tiny for smooth activations "
              "(tanh, swish: ≤ exp(−C n^{1/(2d')})) and far below the leaky-ReLU family's, whose jump in σ' keeps it "

@@ -50,6 +50,7 @@ class FiniteWidthGram(Check):
     """The width-m first-layer Gram converges to H̃_α: error slope −1/2 in log m and the exact
     Frobenius error level Σ_ij Var(H^(m)_ij)."""
 
+    order = 20
     name = "finite_width_gram"
     claim = ("The width-m Gram G ⊙ (DDᵀ)/m of a two-layer leaky-ReLU net at initialisation converges to the "
              "analytic H̃_α: its spectral error falls like m^(-1/2) (DZPS Lemma 3.1) and its mean squared "
@@ -187,6 +188,7 @@ class FiniteWidthGram(Check):
 class LambdaMinCAlpha(Check):
     """λ_min(H̃_α) ∝ c_α for n ≫ d, inside the α-free sandwich, largest at α = −1."""
 
+    order = 30
     name = "lambda_min_c_alpha"
     claim = ("For n ≫ d, λ_min of the two-layer first-layer Gram H̃_α is proportional to c_α = (1−α)²/(1+α²): it "
              "lies in the α-free sandwich [c_α λ_min(N)/π, c_α μ*/π] and is largest at α = −1 among the α tried; "
@@ -346,6 +348,7 @@ class LambdaMinCAlpha(Check):
 class LambdaMinBounds(Check):
     """Hermite-tail lower bound ≤ λ_min(H̃_α) ≤ pair upper bound, on plain sphere data at low d."""
 
+    order = 40
     name = "lambda_min_bounds"
     claim = ("On unit-sphere data with separation δ, λ_min(H̃_α) ≥ (c_α/2π)·Σ_{j≥J} b_j (Hermite tail + Gershgorin) "
              "and λ_min(H̃_α) ≤ 1 − |H̃_α(cos θ)| for every pair at angle θ (interlacing); both carry the factor c_α, "

@@ -28,6 +28,7 @@ class KernelMonteCarlo(Check):
     |MC − formula|/SE must stay under the Bonferroni critical value of family-wise error 10⁻³.
     """
 
+    order = 10
     name = "kernel_monte_carlo"
     claim = ("The closed-form normalised leaky-ReLU kernels κ̇_α, κ_α, H̃_α = ρκ̇_α, Θ_α = κ_α + ρκ̇_α and the "
              "power series of H̃_α equal the Gaussian expectations that define them, for every α.")

@@ -38,6 +38,7 @@ class DuGDBound(Check):
     """GD on a wide two-layer net: the loss stays under the Du et al. curve built from the measured λ₀,
     and the measured rates order like c_α."""
 
+    order = 60
     name = "du_gd_bound"
     claim = ("Full-batch GD on a wide two-layer leaky-ReLU net (first layer trained) satisfies "
              "‖y − u(t)‖² ≤ (1 − ηλ₀/2)^t ‖y − u(0)‖² with λ₀ = λ_min of its Gram, and the measured convergence "
@@ -173,6 +174,7 @@ class DuGDBound(Check):
 class AroraDynamics(Check):
     """The residual of GD follows ‖(I − ηH)^t r(0)‖, with an error that shrinks with width."""
 
+    order = 70
     name = "arora_dynamics"
     claim = ("GD on a wide two-layer net with small initialisation follows the linearised dynamics "
              "‖y − u(t)‖ ≈ √(Σ_i (1 − ηλ_i)^{2t}(v_iᵀr(0))²) with (λ_i, v_i) the eigenpairs of H̃_α, within an error ε "
