@@ -52,6 +52,10 @@ def gradient_descent(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eta: fl
     trained = [p for p in (params if params is not None else model.parameters()) if p.requires_grad]
     if not trained:
         raise ValueError("no trainable parameters")
+    if x.dtype != trained[0].dtype or y.dtype != x.dtype:
+        raise TypeError(f"dtypes differ: X is {x.dtype}, y is {y.dtype}, the model's parameters are {trained[0].dtype}")
+    if x.device != trained[0].device:
+        raise ValueError(f"X is on {x.device} but the model's parameters are on {trained[0].device}")
     start = [p.detach().clone() for p in trained]
     losses = torch.full((steps + 1,), float("nan"), dtype=torch.float64, device=x.device)
     diverged_at: int | None = None

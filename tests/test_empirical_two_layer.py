@@ -201,3 +201,12 @@ def test_eigen_and_device_validation():
             resolve_device("cuda")
     with pytest.raises(ValueError, match="columns"):
         two_layer_gram(D.sphere(4, 3, 0), torch.zeros(5, 2, dtype=torch.float64), A.leaky_relu(0))
+
+
+def test_kernels_require_unit_norm_rows_and_training_matching_dtypes():
+    x = D.sphere(6, 3, seed=0)
+    with pytest.raises(ValueError, match=r"unit norm; row [0-9] has norm 2"):
+        leaky_gram(2 * x, 0.0)
+    net = TwoLayerNet(3, 8, A.leaky_relu(0.0), seed=0)
+    with pytest.raises(TypeError, match="dtypes differ"):
+        gradient_descent(net, x.float(), D.labels(x, 0).float(), eta=0.1, steps=2)

@@ -15,13 +15,14 @@ import torch
 import bounds
 
 from ..activations import Activation, derivative_second_moment, hermite_coefficients
-from ..validation import check_alpha, check_matrix, check_positive_int
+from ..validation import check_alpha, check_matrix, check_positive_int, check_unit_norm
 
 __all__ = ["hermite_gram", "kernel_matrix", "leaky_gram"]
 
 
 def _correlations(x: torch.Tensor) -> torch.Tensor:
-    x = check_matrix(x, "X").double()
+    """G = XXᵀ for unit-norm rows (the kernels are functions of ρ only for unit-norm inputs)."""
+    x = check_unit_norm(check_matrix(x, "X")).double()
     g = x @ x.T
     return g.clamp_(-1.0, 1.0)
 
