@@ -210,3 +210,16 @@ def test_kernels_require_unit_norm_rows_and_training_matching_dtypes():
     net = TwoLayerNet(3, 8, A.leaky_relu(0.0), seed=0)
     with pytest.raises(TypeError, match="dtypes differ"):
         gradient_descent(net, x.float(), D.labels(x, 0).float(), eta=0.1, steps=2)
+
+
+def test_smallest_eigenvalues_agree_with_eigvalsh_and_fall_back_when_singular():
+    from empirical.eigen import smallest_eigenvalues
+
+    x = D.sphere_with_bias(400, 6, seed=0)
+    h = leaky_gram(x, 0.0)
+    fast = smallest_eigenvalues(h, k=3, dense_below=100)
+    assert np.allclose(fast, eigvalsh(h)[:3], rtol=1e-9, atol=1e-13)
+    singular = torch.ones(200, 200, dtype=torch.float64)  # rank one: Cholesky fails, dense path answers
+    assert np.allclose(smallest_eigenvalues(singular, k=2, dense_below=100), [0.0, 0.0], atol=1e-10)
+    with pytest.raises(ValueError, match="k=0"):
+        smallest_eigenvalues(h, k=0)
