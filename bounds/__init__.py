@@ -63,3 +63,24 @@ from . import kernels as _k
 from . import two_layer_convergence as _tl
 
 __all__ += [*_k.__all__, *_ge.__all__, *_tl.__all__]
+
+# benign overfitting (KGMMN, Hashimoto, FCB22): theory handbook benign-overfitting.md
+from . import benign as _bo  # noqa: E402
+from .benign import *  # noqa: E402, F403
+from .symbols import (  # noqa: E402
+    a_v,
+    gamma_sig,
+    margin_factor,
+    mu_norm,
+    p_flip,
+    r_mom,
+    sigma_frob,
+    sigma_mu,
+    sigma_op,
+    trace_sigma,
+    w_star_norm,
+    z_norm,
+)
+
+__all__ += [*_bo.__all__, "a_v", "gamma_sig", "margin_factor", "mu_norm", "p_flip", "r_mom", "sigma_frob",
+            "sigma_mu", "sigma_op", "trace_sigma", "w_star_norm", "z_norm"]
