@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from ..validation import check_positive_int
-from .network import as_batch, forward, leaky, leaky_grad
+from .network import as_batch, forward
 
 __all__ = ["BenignTrace", "train_first_layer"]
 
@@ -89,6 +89,11 @@ def train_first_layer(X: torch.Tensor, y: torch.Tensor, W0: torch.Tensor, a: tor
     W = W0.clone()
     W_01 = W0.clone()
     dev = X.device
+    lazy_copy = dev.type == "cpu"  # on the CPU a host check is cheaper than a full masked copy every step
+    one = torch.ones((), dtype=X.dtype, device=dev)
+    a_col = aa.unsqueeze(-1)  # (B, M, 1)
+    a_row = aa.unsqueeze(1)  # (B, 1, M)
+    eta3 = et[:, None, None]
     t_h = torch.full((B,), -1, dtype=torch.long, device=dev)
     t_01 = torch.full((B,), -1, dtype=torch.long, device=dev)
     updates = torch.zeros(B, dtype=torch.long, device=dev)
@@ -99,13 +104,16 @@ def train_first_layer(X: torch.Tensor, y: torch.Tensor, W0: torch.Tensor, a: tor
     for step in range(max_steps + 1):
         if step in snaps:
             snapshots[step] = W.clone()
-        z = X @ W.transpose(1, 2)  # (B, n, M)
-        f = (leaky(z, al) @ aa.unsqueeze(-1)).squeeze(-1)
+        z = torch.bmm(X, W.transpose(1, 2))  # (B, n, M)
+        dz = torch.where(z >= 0, one, al)  # σ'_α(z); σ_α(z) = σ'_α(z)·z
+        f = torch.bmm(z * dz, a_col).squeeze(-1)
         u = y * f
-        ok01 = (u > 0).all(dim=1)
-        new01 = ok01 & (t_01 < 0)
+        new01 = (u > 0).all(dim=1) & (t_01 < 0)
         t_01 = torch.where(new01, step, t_01)
-        W_01 = torch.where(new01[:, None, None], W, W_01)
+        if not lazy_copy:
+            W_01 = torch.where(new01[:, None, None], W, W_01)
+        elif bool(new01.any()):
+            W_01[new01] = W[new01]
         if stop_at_hinge:
             newh = (u >= 1).all(dim=1) & (t_h < 0)
             t_h = torch.where(newh, step, t_h)
@@ -121,8 +129,8 @@ def train_first_layer(X: torch.Tensor, y: torch.Tensor, W0: torch.Tensor, a: tor
         slope = _loss_slope(u, loss) * (~done)[:, None].to(u.dtype)  # (B, n): −ℓ'(u_i), frozen members 0
         if loss == "hinge":
             updates += (slope > 0).sum(dim=1)
-        coef = (slope * y).unsqueeze(-1) * leaky_grad(z, al) * aa.unsqueeze(1)  # (B, n, M)
-        W = W + et[:, None, None] * (coef.transpose(1, 2) @ X)
+        coef = (slope * y).unsqueeze(-1) * dz * a_row  # (B, n, M)
+        W = W + eta3 * torch.bmm(coef.transpose(1, 2), X)
     never = t_01 < 0
     W_01 = torch.where(never[:, None, None], W, W_01)
     return BenignTrace(W=W, W_01=W_01, t_hinge=t_h.cpu().numpy(), t_01=t_01.cpu().numpy(),
