@@ -42,6 +42,7 @@ from ..rules import fit_slope, kendall_tau_test, seed_spread
 
 _FAMILY_ERROR = 1e-3
 _DELTA = 0.25  # exponent resolution (see module docstring)
+_TRANSITION_LEVEL = 0.25  # K3: γ* is where the error falls through ¼, half-way from chance (½) to 0
 
 
 # ============================================================================ helpers
@@ -758,13 +759,14 @@ class KgmmnGammaTransition(_BenignCheck):
         elif any(t["p_predicted"] > 0.05 for t in taus):
             t2["usable"] = False
         tests.append(t2)
-        # (3) transition location: γ* where the error crosses the harmful level, against n
+        # (3) transition location: γ* where the error falls through ¼, against n
         rows3 = []
         for n, a in groups:
             for s in seeds:
                 rr = sorted([r for r in pos if r["n"] == n and r["alpha"] == a and r["seed"] == s],
                             key=lambda r: r["gamma"])
-                gstar = self._crossing(np.array([r["gamma"] for r in rr]), np.array([r["err"] for r in rr]), harm)
+                gstar = self._crossing(np.array([r["gamma"] for r in rr]), np.array([r["err"] for r in rr]),
+                                       _TRANSITION_LEVEL)
                 rows3.append((n, a, gstar))
         ok = [(n, a, g) for n, a, g in rows3 if np.isfinite(g)]
         nmid = float(np.exp(np.mean(np.log([n for n, _, _ in ok])))) if ok else float(np.median(params["ns"]))
@@ -812,8 +814,9 @@ class KgmmnGammaTransition(_BenignCheck):
             rule=(f"(1) in each (n, α) the γ > 0 with the smallest harmful ratio must have error ≥ the harmful bound "
                   f"({harm:.3f}) within {z1:.2f} SE (seed spread ⊕ Monte Carlo; one-sided Bonferroni, family "
                   f"{_FAMILY_ERROR:g}); (2) Kendall τ between the seed-mean error and the benign ratio must not be "
-                  "significantly positive (p < 0.01/groups) in any (n, α); (3) the crossing γ* of the harmful level, "
-                  "fitted as log γ* on log n (one intercept per α), must match the exponent implied by the benign "
+                  "significantly positive (p < 0.01/groups) in any (n, α); (3) the γ* where the error falls through "
+                  f"{_TRANSITION_LEVEL} (half-way from chance to 0; log-linear interpolation per seed), fitted as "
+                  "log γ* on log n (one intercept per α), must match the exponent implied by the benign "
                   "ratio (ratio = const along k = 0.1n, d = 2n) within δ = ¼ at Bonferroni level"),
             predicted={"harmful_level": harm, "transition_exponent_in_n": q_pred},
             measured={"tests": tests,
