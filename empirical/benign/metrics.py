@@ -119,27 +119,29 @@ def kgmmn_network_error(W: torch.Tensor, v: torch.Tensor, a: torch.Tensor, alpha
     n_test = check_positive_int(n_test, "n_test")
     Wd, vd = W.detach().double(), v.detach().double()
     B, M, cols = Wd.shape
-    al = as_batch(alpha, B, "alpha", Wd).reshape(B, 1, 1)
+    al = as_batch(alpha, B, "alpha", Wd)
     gm = as_batch(gamma, B, "gamma", Wd)
-    dims = as_batch(cols if d is None else d, B, "d", Wd).reshape(B, 1, 1)
-    c = torch.einsum("bmd,bd->bm", Wd, vd)
-    Z = Wd - c[..., None] * vd[:, None, :]
-    L = _gaussian_factor(Z @ Z.transpose(1, 2) / dims)
-    # sampling in float32 (only signs are used); the covariance factor is computed in float64
+    dims = as_batch(cols if d is None else d, B, "d", Wd)
     seeds = [seed] * B if isinstance(seed, int) else list(seed)
     if len(seeds) != B:
         raise ValueError(f"seed must be an int or have {B} entries, got {len(seeds)}")
-    xi = torch.stack([torch.randn(n_test, M, generator=generator(check_seed(s)), dtype=torch.float32)
-                      for s in seeds]).to(Wd.device)
-    noise = ((1 - gm).sqrt().reshape(B, 1, 1) * L.transpose(1, 2)).float()
-    noise = xi @ noise
-    sig = (gm.sqrt().reshape(B, 1, 1) * c[:, None, :]).float()
-    aa = a.detach().float().to(Wd.device).expand(B, M).unsqueeze(-1)
-    al32 = al.float()
-    f_pos = (leaky(sig + noise, al32) @ aa).squeeze(-1)
-    f_neg = (leaky(-sig + noise, al32) @ aa).squeeze(-1)
-    p_pos = (f_pos <= 0).double().mean(1)
-    p_neg = (f_neg >= 0).double().mean(1)
+    aa = a.detach().double().to(Wd.device).expand(B, M)
+    c = torch.einsum("bmd,bd->bm", Wd, vd)
+    Z = Wd - c[..., None] * vd[:, None, :]
+    p_pos = torch.empty(B, dtype=torch.float64)
+    p_neg = torch.empty(B, dtype=torch.float64)
+    for b in range(B):  # per member (its own live neurons and seed): independent of the rest of the batch
+        live = aa[b] != 0
+        Zb, cb, ab = Z[b, live], c[b, live], aa[b, live]
+        L = _gaussian_factor((Zb @ Zb.T / dims[b])[None])[0]
+        # sampling in float32 (only signs are used); the covariance factor is computed in float64
+        xi = torch.randn(n_test, int(live.sum()), generator=generator(check_seed(seeds[b])), dtype=torch.float32)
+        noise = xi.to(Wd.device) @ (torch.sqrt(1 - gm[b]) * L.T).float()
+        sig = (torch.sqrt(gm[b]) * cb).float()
+        f_pos = leaky(sig + noise, al[b].float()) @ ab.float()
+        f_neg = leaky(-sig + noise, al[b].float()) @ ab.float()
+        p_pos[b] = (f_pos <= 0).double().mean().cpu()
+        p_neg[b] = (f_neg >= 0).double().mean().cpu()
     err = 0.5 * (p_pos + p_neg)
     se = 0.5 * torch.sqrt((p_pos * (1 - p_pos) + p_neg * (1 - p_neg)) / n_test)
     return {"err": err.cpu().numpy(), "se": se.cpu().numpy()}
