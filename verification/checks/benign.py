@@ -325,7 +325,7 @@ class KgmmnBenignDk(_BenignCheck):
              "with an exponent between −1 and 2.")
     source = ("Karhadkar et al. (NeurIPS 2024), Corollary 3.2.1 and Theorem 3.3 [paper]; handbook "
               "benign-overfitting.md §1.4, §4 K1")
-    bound_roles = {"upper": "kgmmn_benign", "lower": "kgmmn_lower"}
+    bound_roles = {"upper": "kgmmn_benign", "lower": "kgmmn_lower", "iterations": "kgmmn_gd_iterations"}
 
     def params(self, profile: str) -> dict[str, Any]:
         if profile == "quick":
@@ -376,7 +376,7 @@ class KgmmnBenignDk(_BenignCheck):
         d_alpha = round(params["d_over_n_alpha"] * n)
         dsw = [r for r in recs if math.isclose(r["alpha"], params["alpha_ref"])]
         asw = [r for r in recs if r["d"] == d_alpha]
-        level = _level(4)
+        level = _level(5)
         # (i) sign of the d-trend of the upper bound vs the measured trend of log err in d/k
         dk = np.array([r["d"] / r["k"] for r in dsw])
         lerr = np.log([_err_floor(r) for r in dsw])
@@ -389,7 +389,7 @@ class KgmmnBenignDk(_BenignCheck):
                      "slope": fit.slope, "se": fit.se, "ci": [lo_ci, hi_ci], "usable": True,
                      "violated": bool((pred_sign < 0 and lo_ci > 0) or (pred_sign > 0 and hi_ci < 0))}
         if sign_test["violated"]:
-            sign_test["why"] = (f"the bound predicts a {'de' if pred_sign < 0 else 'in'}creasing error in d, measured "
+            sign_test["why"] = (f"the bound predicts {'a de' if pred_sign < 0 else 'an in'}creasing error in d, measured "
                                 f"slope of log err vs d/k {fit.slope:+.3g} (CI {lo_ci:+.3g}, {hi_ci:+.3g})")
         # (ii)-(iv) ratio rules on s = −log err (upper bound on err ⇒ lower bound on s and vice versa)
         s_a = -np.log([_err_floor(r) for r in asw])
@@ -397,9 +397,12 @@ class KgmmnBenignDk(_BenignCheck):
         dd, kk = np.array([r["d"] for r in asw], float), np.array([r["k"] for r in asw], float)
         s_d = -lerr
         ad, ddd, kd = (np.array([r[key] for r in dsw], float) for key in ("alpha", "d", "k"))
+        it = _numeric(bounds_by_role["iterations"], ["w_star_norm", "eta", "alpha", "m"])
+        q_it = np.array([max(r["T"], 1) / float(it(r["wstar_norm"], r["eta"], r["alpha"], r["m"])) for r in dsw])
         with np.errstate(all="ignore"):
             tests = [
                 sign_test,
+                _ratio_test("T/(‖w*‖²/(ηα²m)) vs d → ∞ (Thm 3.1)", ddd, q_it, "inf", "upper", level),
                 _ratio_test("−log err / (−log upper) vs α → 0", al, s_a / e_up(al, dd, kk), "0", "lower", level),
                 _ratio_test("−log err / (−log lower) vs α → 0", al, s_a / e_lo(al, dd, kk), "0", "upper", level),
                 _ratio_test("−log err / (−log lower) vs d → ∞", ddd, s_d / e_lo(ad, ddd, kd), "inf", "upper", level),
@@ -429,12 +432,16 @@ class KgmmnBenignDk(_BenignCheck):
             rule=("(i) the measured slope of log err against d/k (d-sweep, seeds pooled) must not have the opposite "
                   "sign of ∂ log(upper)/∂d with confidence; (ii)–(iv) ratio rule on s = −log err: s/(−log upper) must "
                   "not shrink as α → 0 (upper bound on err ⇒ lower bound on s), s/(−log lower) must not grow as α → 0 "
-                  f"or d → ∞; Student-t intervals at level {level:.5f}, δ = ¼, hidden constants 1, Monte-Carlo errors "
+                  "or d → ∞; (v) T·ηα²m/‖w*‖² (Thm 3.1) must not grow as d → ∞; Student-t intervals at level "
+                  f"{level:.5f}, δ = ¼, hidden constants 1, Monte-Carlo errors "
                   f"from {params['n_test']} clean test draws per class"),
             predicted={"upper_d_trend_sign": pred_sign, "alpha_exponent_window": "[exponent of −log lower, exponent "
                        "of −log upper] = [−1, 2] for the true bounds"},
             measured={"tests": tests, "alpha_exponent_of_neglog_err": beta.slope, "alpha_exponent_se": beta.se,
                       "neglog_err_vs_dk": {"intercept": aff.intercept, "slope": aff.slope},
+                      "T_over_bound_by_d": {str(k): seed_spread(v) for k, v in _mean_by(
+                          dsw, ["d"], lambda r: max(r["T"], 1) / float(it(r["wstar_norm"], r["eta"], r["alpha"],
+                                                                           r["m"]))).items()},
                       "err_by_d": {str(k): seed_spread(v) for k, v in
                                    _mean_by(dsw, ["d"], lambda r: r["err"]).items()},
                       "err_by_alpha": {str(k): seed_spread(v) for k, v in
