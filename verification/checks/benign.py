@@ -389,8 +389,8 @@ class KgmmnBenignDk(_BenignCheck):
                      "slope": fit.slope, "se": fit.se, "ci": [lo_ci, hi_ci], "usable": True,
                      "violated": bool((pred_sign < 0 and lo_ci > 0) or (pred_sign > 0 and hi_ci < 0))}
         if sign_test["violated"]:
-            sign_test["why"] = (f"the bound predicts {'a de' if pred_sign < 0 else 'an in'}creasing error in d, measured "
-                                f"slope of log err vs d/k {fit.slope:+.3g} (CI {lo_ci:+.3g}, {hi_ci:+.3g})")
+            sign_test["why"] = (f"the bound predicts {'a de' if pred_sign < 0 else 'an in'}creasing error in d, "
+                                f"measured slope of log err vs d/k {fit.slope:+.3g} (CI {lo_ci:+.3g}, {hi_ci:+.3g})")
         # (ii)-(iv) ratio rules on s = −log err (upper bound on err ⇒ lower bound on s and vice versa)
         s_a = -np.log([_err_floor(r) for r in asw])
         al = np.array([r["alpha"] for r in asw])
