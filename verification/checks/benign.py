@@ -425,6 +425,9 @@ class KgmmnBenignDk(_BenignCheck):
                     f"max-margin linear classifier error (exact Φ) median "
                     f"{float(np.median([r['lin_err'] for r in dsw])):.4f} vs network "
                     f"{float(np.median(np.exp(lerr))):.4f}"]
+        kr = float(params["k"]) / (float(params["alpha_ref"]) ** 2 * n)
+        findings.append(f"domain: k/(α²n) = {kr:.3g} at α = {params['alpha_ref']}: Cor 3.2.1's k = O(α²n) holds "
+                        f"only if its hidden constant is ≥ {kr:.3g}; the sandwich is nevertheless observed")
         if cens:
             findings.append(f"{cens} runs had zero test errors in the Monte-Carlo sample (floored at half a count)")
         return Decision(
@@ -621,7 +624,10 @@ class KgmmnHeatmap(_BenignCheck):
                       "all-negative outer weights (handbook §1.7)",
                       "Appendix F's 'exp(−Cn) when d/n = Ω(1)' does not describe the k = 0.1n grid: the error is flat "
                       "in n there (Cor 3.2.1 depends on d/k only)" if abs(flat.slope) < 0.5 else
-                      f"the fixed-d/n profile is not flat (exponent {flat.slope:.2f})"],
+                      f"the fixed-d/n profile is not flat (exponent {flat.slope:.2f})",
+                      f"domain: the paper's setting k = {params['k_frac']}n, α = {params['alpha']} has k/(α²n) = "
+                      f"{params['k_frac'] / params['alpha'] ** 2:.3g}, inside Cor 3.2.1's k = O(α²n) only if its "
+                      "hidden constant is at least that large"],
         )
 
     def plot(self, fig: Any, measurements: Mapping[str, Mapping[str, Any]], decision: Decision,
