@@ -1151,16 +1151,16 @@ class HashimotoBeyondOrthogonality(_BenignCheck):
                         + f" (handbook: order √(d·log n); the largest of n²/2 Gaussian ⟨z_i, z_k⟩ is ≈ "
                           f"√(2d·ln(n²/2)) = {math.sqrt(2 * params['d'] * math.log(params['n'] ** 2 / 2)):.0f} for "
                           "isotropic noise, before cross terms)")
-        floor = 0.5 / params["n_test"]
-        g_err = _mean_by(gauss, ["mu2"], lambda r: max(r["by_step"][step]["err"], floor))
+        # Gaussian: the exact linear-boundary error (any size); Student-t: Monte Carlo, kept where ≥ 10 counts
+        g_err = _mean_by(gauss, ["mu2"], lambda r: r["by_step"][step]["lin_err"])
         t_err = _mean_by([r for r in recs if r["variant"] == "student_t"], ["mu2"],
-                         lambda r: max(r["by_step"][step]["err"], floor))
-        resolved = 10.0 / params["n_test"]  # both errors at least 10 test-point counts
+                         lambda r: r["by_step"][step]["err"])
+        resolved = 10.0 / params["n_test"]
         ratios = {k[0]: float(np.mean(t_err[k]) / np.mean(g_err[k])) for k in t_err
-                  if k in g_err and min(np.mean(t_err[k]), np.mean(g_err[k])) >= resolved}
+                  if k in g_err and np.mean(t_err[k]) >= resolved and np.mean(g_err[k]) > 0}
         strong = {m2: v for m2, v in ratios.items() if m2 * params["n"] > params["d"]}
         if strong:
-            findings.append("Student-t(5) vs Gaussian error ratio by ‖μ‖²: "
+            findings.append("Student-t(5) network error / exact Gaussian linear-boundary error, by ‖μ‖²: "
                             + ", ".join(f"{m2:g}: {v:.2g}" for m2, v in sorted(ratios.items()))
                             + (" — the ratio grows in the strong regime: heavy tails change the decay (polynomial tail "
                                "of ⟨w̄, z⟩ along μ), not only a constant factor" if max(strong.values()) > 3 * min(
