@@ -326,6 +326,7 @@ class KgmmnBenignDk(_BenignCheck):
     source = ("Karhadkar et al. (NeurIPS 2024), Corollary 3.2.1 and Theorem 3.3 [paper]; handbook "
               "benign-overfitting.md §1.4, §4 K1")
     bound_roles = {"upper": "kgmmn_benign", "lower": "kgmmn_lower", "iterations": "kgmmn_gd_iterations"}
+    default_seeds = {"quick": 3, "full": 10}  # handbook K1: 10 seeds
 
     def params(self, profile: str) -> dict[str, Any]:
         if profile == "quick":
