@@ -12,7 +12,8 @@ Each object is a :class:`~bounds.core.Bound`; ``print(bound)`` shows its formula
 provenance and domain, and :func:`bounds.registry.table` lists them all.
 """
 
-from . import gram_eigen, kernels, registry, symbols, two_layer_convergence
+from . import benign, gram_eigen, kernels, registry, symbols, two_layer_convergence
+from .benign import *  # noqa: F403
 from .core import Bound, DomainError, Optimum, Provenance, Side
 from .gram_eigen import *  # noqa: F403
 from .gram_eigen import hermite_truncation_index
@@ -26,5 +27,5 @@ __all__ = [
     "Bound", "DomainError", "Optimum", "Provenance", "Side",
     "all_bounds", "define", "get", "hermite_truncation_index", "hidden_constant", "register", "registry",
     "symbols", "table",
-    *symbols.__all__, *kernels.__all__, *gram_eigen.__all__, *two_layer_convergence.__all__,
+    *symbols.__all__, *kernels.__all__, *gram_eigen.__all__, *two_layer_convergence.__all__, *benign.__all__,
 ]

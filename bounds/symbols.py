@@ -22,6 +22,7 @@ __all__ = [
     "K",
     "L",
     "T",
+    "a_v",
     "alpha",
     "b",
     "d",
@@ -31,6 +32,7 @@ __all__ = [
     "describe",
     "eps",
     "eta",
+    "gamma_sig",
     "hidden_constant",
     "j",
     "k",
@@ -40,16 +42,26 @@ __all__ = [
     "lam_i",
     "lam_max",
     "m",
+    "margin_factor",
+    "mu_norm",
     "mu_star",
     "n",
     "p_deg",
     "p_fail",
+    "p_flip",
     "proj",
+    "r_mom",
     "rho",
+    "sigma_frob",
+    "sigma_mu",
+    "sigma_op",
     "symbol",
     "t",
     "tau",
     "theta",
+    "trace_sigma",
+    "w_star_norm",
+    "z_norm",
 ]
 
 
@@ -108,6 +120,23 @@ p_deg = _canonical("p_deg", "degree of a polynomial activation", integer=True, p
 eps = _canonical("eps", "target accuracy ε", positive=True)
 kappa_init = _canonical("kappa_init", "initialisation scale κ of Arora et al. (w_r(0) ~ N(0, κ²I))", positive=True)
 p_fail = _canonical("p_fail", "failure probability (statements hold w.p. ≥ 1 − p_fail)", positive=True)
+
+
+# --- benign overfitting (KGMMN, H25/H-lin, FCB22; theory handbook benign-overfitting.md) -----------
+gamma_sig = _canonical("gamma_sig", "KGMMN signal level γ ∈ (0, 1): fraction of input variance along v "
+                       "(not a leaky slope)", positive=True)
+mu_norm = _canonical("mu_norm", "‖μ‖, norm of the class mean in x = yμ + z (H25, H-lin, FCB22)", positive=True)
+p_flip = _canonical("p_flip", "label-flip probability (H-lin and FCB22 write η)", nonnegative=True)
+trace_sigma = _canonical("trace_sigma", "Tr Σ, trace of the noise covariance", positive=True)
+sigma_op = _canonical("sigma_op", "‖Σ‖, operator norm of the noise covariance", positive=True)
+sigma_frob = _canonical("sigma_frob", "‖Σ‖_F, Frobenius norm of the noise covariance", positive=True)
+sigma_mu = _canonical("sigma_mu", "‖Σ^{1/2}μ‖, noise scale along the class mean", positive=True)
+r_mom = _canonical("r_mom", "moment order r ∈ (2, 4] of the noise coordinates, E|ξ|^r ≤ K (H-lin)", positive=True)
+w_star_norm = _canonical("w_star_norm", "‖w*‖, norm of the hard-margin max-margin linear classifier", positive=True)
+margin_factor = _canonical("margin_factor", "|𝒜|, approximate-margin-maximisation factor of an algorithm "
+                           "(KGMMN Def. 2.3)", positive=True)
+a_v = _canonical("a_v", "signal coefficient a_v = ⟨w, v⟩ ≥ 0 of a linear classifier w = a_v·v + z", nonnegative=True)
+z_norm = _canonical("z_norm", "‖z‖, norm of the part of a linear classifier orthogonal to the signal", positive=True)
 
 
 def hidden_constant(name: str, meaning: str) -> sp.Symbol:
