@@ -361,6 +361,15 @@ class Bound:
         return sp.lambdify(self.variables, self.expr, modules="torch", printer=TorchPrinterWithImplemented)
 
     @cached_property
+    def _range_symbols(self) -> frozenset:
+        """Integer symbols that bound a Sum/Product: lambdified code needs them as Python ints."""
+        out: set = set()
+        for node in self.expr.atoms(sp.Sum, sp.Product):
+            for _, lo, hi in node.limits:
+                out |= (sp.sympify(lo).free_symbols | sp.sympify(hi).free_symbols)
+        return frozenset(out)
+
+    @cached_property
     def _domain_fns(self) -> list[tuple[sp.Basic, tuple[sp.Symbol, ...], Callable[..., Any]]]:
         out = []
         for rel in self.domain:
@@ -458,7 +467,7 @@ class Bound:
             dtype = like.dtype if like is not None and like.is_floating_point() else torch.float64
             device = like.device if like is not None else None
             tens = [v if isinstance(v, torch.Tensor)
-                    else int(v) if sym.is_integer and np.ndim(v) == 0
+                    else int(v) if sym in self._range_symbols and np.ndim(v) == 0
                     else torch.as_tensor(v, dtype=dtype, device=device)
                     for sym, v in zip(self.variables, ordered, strict=True)]
             out = fn(*tens)

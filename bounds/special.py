@@ -60,6 +60,22 @@ class TorchPrinterWithImplemented(TorchPrinter):
             return super()._print_Pow(sp.Pow(wrapped, expr.exp, evaluate=False), **kwargs)
         return super()._print_Pow(expr, **kwargs)
 
+    def _lgamma(self, x: str) -> str:
+        return f"{self._module_format('torch.lgamma')}({self._module_format('torch.as_tensor')}({x}, dtype=torch.float64))"
+
+    def _print_factorial(self, expr: sp.Basic) -> str:  # x! = Γ(x + 1)
+        return f"{self._module_format('torch.exp')}({self._lgamma(f'({self._print(expr.args[0])}) + 1')})"
+
+    def _print_factorial2(self, expr: sp.Basic) -> str:  # odd x: x!! = 2^((x+1)/2)·Γ(x/2 + 1)/√π
+        x = self._print(expr.args[0])
+        return (f"({self._module_format('torch.exp')}({self._lgamma(f'({x})/2 + 1')} + (({x}) + 1)/2*{math.log(2)!r})"
+                f"/{math.sqrt(math.pi)!r})")
+
+    def _print_binomial(self, expr: sp.Basic) -> str:  # C(a, b) = Γ(a+1)/(Γ(b+1)Γ(a−b+1))
+        a, b_ = (self._print(x) for x in expr.args)
+        return (f"{self._module_format('torch.exp')}({self._lgamma(f'({a}) + 1')} - {self._lgamma(f'({b_}) + 1')}"
+                f" - {self._lgamma(f'({a}) - ({b_}) + 1')})")
+
     def _print_erfc(self, expr: sp.Basic) -> str:  # sympy's torch printer lacks erfc (normal tails: Φ(−x))
         return f"{self._module_format('torch.special.erfc')}({self._print(expr.args[0])})"
 
