@@ -14,6 +14,8 @@ provenance and domain, and :func:`bounds.registry.table` lists them all.
 
 from . import registry, symbols
 from .core import Bound, DomainError, Optimum, Provenance, Side
+from .deep_convergence import *  # noqa: F403
+from .deep_kernels import *  # noqa: F403
 from .gram_eigen import *  # noqa: F403
 from .gram_eigen import hermite_truncation_index
 from .kernels import *  # noqa: F403
@@ -34,6 +36,8 @@ from .symbols import (
     hidden_constant,
     j,
     k,
+    kern_dot,
+    kern_prev,
     lam,
     lam_i,
     lam_max,
@@ -41,6 +45,7 @@ from .symbols import (
     m,
     mu_star,
     n,
+    ntk_prev,
     p_deg,
     p_fail,
     proj,
@@ -48,6 +53,7 @@ from .symbols import (
     t,
     tau,
     theta,
+    z_pre,
 )
 from .two_layer_convergence import *  # noqa: F403
 
@@ -57,9 +63,13 @@ __all__ = [  # noqa: RUF022 (grouped by kind, not sorted)
     "hermite_truncation_index",
     "J", "K", "L", "T", "alpha", "b", "d", "d_out", "d_sub", "delta", "eps", "eta", "j", "k", "lam",
     "lam_i", "lam_max", "lam_N", "m", "mu_star", "n", "p_deg", "p_fail", "proj", "rho", "t", "tau", "theta",
+    "kern_dot", "kern_prev", "ntk_prev", "z_pre",
 ]
+from . import deep_convergence as _dc
+from . import deep_kernels as _dk
 from . import gram_eigen as _ge
 from . import kernels as _k
 from . import two_layer_convergence as _tl
 
 __all__ += [*_k.__all__, *_ge.__all__, *_tl.__all__]
+__all__ += [*_dc.__all__, *_dk.__all__]
