@@ -425,7 +425,7 @@ def alpha_derivative_analysis(bound: Bound, interval: sp.Interval | None = None)
     Steps: (1) reparametrise the domain so every other variable's sign is known; (2) differentiate in
     α and factor; (3) split into an α-free coefficient, whose sign sympy proves from the symbols'
     assumptions (all positive), and a rational α-part; (4) solve the α-part's sign on the interval
-    exactly (``solve_univariate_inequality``) and its zeros (``solveset``). If the derivative is ≥ 0
+    exactly (``solve_univariate_inequality``), its zeros and poles (``solveset``). If the derivative is ≥ 0
     on the interval with its only zero at the left end point, the bound is strictly increasing and
     its unique minimiser is that end point — for *every* value of the other variables.
     """
@@ -454,13 +454,13 @@ def alpha_derivative_analysis(bound: Bound, interval: sp.Interval | None = None)
     num, den = sp.fraction(sp.together(apart))
     crit = sp.solveset(num, alpha, iv)
     poles = sp.solveset(den, alpha, iv)
-    if poles != sp.EmptySet:
-        raise ValueError(f"{bound.name}: ∂/∂α has poles {poles} inside {iv}")
     steps.append(f"∂/∂α > 0 on {pos}, < 0 on {neg}, = 0 at {crit}")
     argmin = argmax = None
     lo = iv.inf
     rest = iv - crit
-    if pos == rest and crit.is_subset(sp.FiniteSet(lo)):
+    if poles != sp.EmptySet:
+        steps.append(f"∂/∂α has poles at {poles}: the bound is unbounded there, no minimiser is claimed")
+    elif pos == rest and crit.is_subset(sp.FiniteSet(lo)):
         argmin = lo  # increasing on the interval: the infimum is attained at the left end (if closed)
         steps.append(f"strictly increasing on {iv}: unique minimiser α = {lo}")
     elif neg == rest and crit.is_subset(sp.FiniteSet(lo)):

@@ -41,28 +41,34 @@ def _formula(bd: bounds.Bound, allowed: set[str], like: torch.Tensor):
     return call
 
 
+def _snap(k: torch.Tensor) -> torch.Tensor:
+    """Correlations within 1e-12 of ±1 set to ±1 exactly: arccos is ill-conditioned there (an input error ε
+    becomes √(2ε) ≈ 1.5e-8 for ε = 1e-16), and κ_α(1) = 1 exactly, so ‖x‖ = 1 rounding must not leak."""
+    return torch.where((k.abs() - 1).abs() < 1e-12, torch.sign(k), k)
+
+
 def deep_ntk_analytic(x: torch.Tensor, alpha: float, depth: int, average: bool = False,
                       nngp: bounds.Bound = bounds.kappa, derivative: bounds.Bound = bounds.kappa_dot,
                       step: bounds.Bound = bounds.deep_ntk_W_step) -> torch.Tensor:
     """Θ_W (or Θ_W/L with ``average``) on the unit-norm rows of ``x``, an n×n float64 tensor.
 
     Correlations are clipped to [−1, 1] at every layer (rounding can push K_ℓ past 1, where
-    arccos is undefined).
+    arccos is undefined) and values within 1e-12 of ±1 are set to ±1 (see :func:`_snap`).
     """
     alpha = check_alpha(alpha)
     depth = check_positive_int(depth, "depth")
     x = check_matrix(x, "X").double()
-    g = (x @ x.T).clamp(-1.0, 1.0)
+    g = _snap((x @ x.T).clamp(-1.0, 1.0))
     a = torch.as_tensor(alpha, dtype=torch.float64, device=x.device)
     f_k = _formula(nngp, {"alpha", "rho"}, g)
     f_kd = _formula(derivative, {"alpha", "rho"}, g)
     f_s = _formula(step, {"alpha", "ntk_prev", "kern_prev", "kern_dot"}, g)
-    k_prev = f_k(alpha=a, rho=g).clamp(-1.0, 1.0)
+    k_prev = _snap(f_k(alpha=a, rho=g).clamp(-1.0, 1.0))
     s = torch.zeros_like(g)
     for _ in range(depth):
         k_dot = f_kd(alpha=a, rho=k_prev)
         s = f_s(alpha=a, ntk_prev=s, kern_prev=k_prev, kern_dot=k_dot)
-        k_prev = f_k(alpha=a, rho=k_prev).clamp(-1.0, 1.0)
+        k_prev = _snap(f_k(alpha=a, rho=k_prev).clamp(-1.0, 1.0))
     return s / depth if average else s
 
 

@@ -984,8 +984,9 @@ class DeepWidthDepthScaling(Check):
             if not key.startswith(sweep + "|"):
                 continue
             rows = meas["widths" if sweep == "width" else "depths"]
-            xs.append(np.log([float(k) for k in rows]))
-            ys.append(np.log([max(r[field], 1e-300) if np.isfinite(r[field]) else np.nan for r in rows.values()]))
+            keys = sorted(rows, key=float)  # stored JSON sorts keys as strings
+            xs.append(np.log([float(k) for k in keys]))
+            ys.append(np.log([max(rows[k][field], 1e-300) if np.isfinite(rows[k][field]) else np.nan for k in keys]))
             bad += [f"{sweep}={k}: diverged at step {r['diverged_at']}" for k, r in rows.items() if r["diverged_at"]]
         return xs, ys, bad
 
