@@ -32,6 +32,7 @@ s²·η on SP weights W_SP = s·W_NTK: η_a = η/m, η_b = 2η/m, η_c = 2η/((1
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import torch
 from torch import nn
@@ -43,6 +44,19 @@ __all__ = ["PARAMETERISATIONS", "DeepLeakyNet"]
 
 #: the supported parameterisations (see the module docstring)
 PARAMETERISATIONS = ("ntk", "sp_rescaled", "sp_he", "sp_plain")
+
+
+@lru_cache(maxsize=2)
+def _standard_draws(seed: int, m: int, d: int, depth: int, d_out: int) -> tuple[torch.Tensor, ...]:
+    """A₀ (m×d), W₀ (L×m×m), B₀ (d_out×m) ~ N(0, 1), drawn in this order on the CPU in float64.
+
+    Cached (two entries) because an α sweep builds the same draws once per α; the tensors are never
+    modified in place (the network scales copies of them)."""
+    g = generator(seed)
+    a0 = torch.randn(m, d, generator=g, dtype=torch.float64)
+    w0 = torch.randn(depth, m, m, generator=g, dtype=torch.float64)
+    b0 = torch.randn(d_out, m, generator=g, dtype=torch.float64)
+    return a0, w0, b0
 
 
 def _scales(param: str, alpha: float, m: int, d_out: int) -> dict[str, float]:
@@ -82,10 +96,7 @@ class DeepLeakyNet(nn.Module):
         self.parameterisation = parameterisation
         sc = _scales(parameterisation, self.alpha, self.m, self.d_out)
         self.act_scale, self.w_mult, self.out_mult = sc["act"], sc["w_mult"], sc["out_mult"]
-        g = generator(seed)
-        a0 = torch.randn(self.m, self.d, generator=g, dtype=torch.float64)
-        w0 = torch.randn(self.depth, self.m, self.m, generator=g, dtype=torch.float64)
-        b0 = torch.randn(self.d_out, self.m, generator=g, dtype=torch.float64)
+        a0, w0, b0 = _standard_draws(seed, self.m, self.d, self.depth, self.d_out)
         self.W = nn.Parameter((w0 * sc["w_std"]).to(device=device, dtype=dtype))
         self.register_buffer("A", (a0 * sc["w_std"]).to(device=device, dtype=dtype))
         self.register_buffer("B", (b0 * sc["b_std"]).to(device=device, dtype=dtype))

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -49,6 +50,22 @@ from ..check import Check, Decision, Mutant, Unit, Verdict
 from ..rules import seed_spread
 
 _SIG = 0.05  # significance level of every statistical decision below (Bonferroni-corrected where stated)
+
+
+@contextmanager
+def _cpu_threads(device: Any, width: int, n: int = 1) -> Iterator[None]:
+    """Run small CPU work (width ≤ 1024) single-threaded: these n×m matrices gain nothing from intra-op
+    threads, and on a shared 2-core machine spinning OpenMP threads made the quick profile up to 8× slower
+    (measured). No effect on a GPU or for wider nets."""
+    if torch.device(device).type != "cpu" or width > 1024:
+        yield
+        return
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
 
 
 # ============================================================================ statistics helpers
@@ -246,8 +263,9 @@ class DeepRescalingEquivalence(Check):
 
     def measure(self, unit: Unit, device: Any) -> dict[str, Any]:
         p = unit.params
-        return rescaling_unit(n=p["n"], d=p["d"], m=p["m"], depth=p["depth"], alpha=p["alpha"], steps=p["steps"],
-                              seed=unit.seed, device=device)
+        with _cpu_threads(device, p["m"]):
+            return rescaling_unit(n=p["n"], d=p["d"], m=p["m"], depth=p["depth"], alpha=p["alpha"],
+                                  steps=p["steps"], seed=unit.seed, device=device)
 
     def mutants(self) -> list[Mutant]:
         a, z, m_ = B.alpha, B.z_pre, B.m
@@ -406,9 +424,10 @@ class DeepNTKConvergence(Check):
         p = unit.params
         x, _ = make_data("bias", p["n"], p["d"], unit.seed, device=device)
         grams = {}
-        for w in p["widths"]:
-            net = DeepLeakyNet(p["d"], w, p["depth"], p["alpha"], unit.seed + INIT_SEED_OFFSET, device=device)
-            grams[str(w)] = deep_ntk_layerwise(net, x).cpu().numpy().tolist()
+        with _cpu_threads(device, max(p["widths"])):
+            for w in p["widths"]:
+                net = DeepLeakyNet(p["d"], w, p["depth"], p["alpha"], unit.seed + INIT_SEED_OFFSET, device=device)
+                grams[str(w)] = deep_ntk_layerwise(net, x).cpu().numpy().tolist()
         return {"grams": grams}
 
     def mutants(self) -> list[Mutant]:
@@ -533,9 +552,10 @@ class _AlphaSweepCheck(Check):
     def measure(self, unit: Unit, device: Any) -> dict[str, Any]:
         p = unit.params
         dtype = {"float64": torch.float64, "float32": torch.float32}[p.get("dtype", "float64")]
-        return alpha_sweep(data=p["data"], n=p["n"], d=p["d"], m=p["m"], depth=p["depth"], alphas=p["alphas"],
-                           steps=p["steps"], batch=p.get("batch"), seed=unit.seed, eta_factor=p["eta_factor"],
-                           noise=p.get("noise", 0.1), device=device, dtype=dtype)
+        with _cpu_threads(device, p["m"]):
+            return alpha_sweep(data=p["data"], n=p["n"], d=p["d"], m=p["m"], depth=p["depth"], alphas=p["alphas"],
+                               steps=p["steps"], batch=p.get("batch"), seed=unit.seed,
+                               eta_factor=p["eta_factor"], noise=p.get("noise", 0.1), device=device, dtype=dtype)
 
     @staticmethod
     def _by_config(measurements: Mapping[str, Mapping[str, Any]]) -> dict[str, list[tuple[int, Mapping[str, Any]]]]:
@@ -960,11 +980,13 @@ class DeepWidthDepthScaling(Check):
 
     def measure(self, unit: Unit, device: Any) -> dict[str, Any]:
         p = unit.params
-        if p["sweep"] == "width":
-            return width_sweep(n=p["n"], d=p["d"], widths=p["widths"], depth=p["width_depth"], alpha=p["alpha"],
-                               base_steps=p["base_steps"], seed=unit.seed, eta_factor=p["eta_factor"], device=device)
-        return depth_sweep(n=p["n"], d=p["d"], m=p["depth_m"], depths=p["depths"], alpha=p["alpha"],
-                           steps=p["depth_steps"], seed=unit.seed, eta_factor=p["eta_factor"], device=device)
+        with _cpu_threads(device, max(p.get("widths", [p.get("depth_m", 0)]))):
+            if p["sweep"] == "width":
+                return width_sweep(n=p["n"], d=p["d"], widths=p["widths"], depth=p["width_depth"], alpha=p["alpha"],
+                                   base_steps=p["base_steps"], seed=unit.seed, eta_factor=p["eta_factor"],
+                                   device=device)
+            return depth_sweep(n=p["n"], d=p["d"], m=p["depth_m"], depths=p["depths"], alpha=p["alpha"],
+                               steps=p["depth_steps"], seed=unit.seed, eta_factor=p["eta_factor"], device=device)
 
     def mutants(self) -> list[Mutant]:
         c = B.symbols.symbol("C_az_rate")
