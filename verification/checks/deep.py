@@ -672,7 +672,8 @@ class DeepAlphaOrdering(_AlphaSweepCheck):
                 v, why = ordering_verdict(res, n_quantities=len(tests))
                 verdicts.append(v)
                 reasons.append(f"{cname} {qn}: {why}")
-                predicted[f"{cname}|{qn}"] = dict(zip([f"{a:g}" for a in res["alphas"]], res["predicted"], strict=True))
+                predicted[f"{cname}|{qn} (ordering only: hidden constants set to 1)"] = dict(
+                    zip([f"{a:g}" for a in res["alphas"]], res["predicted"], strict=True))
                 measured[f"{cname}|{qn}"] = {
                     "by_alpha": {f"{a:g}": _fmt_spread(_spread_by_alpha(rows, [a], self._QUANTITIES[qn][1])[a])
                                  for a in res["alphas"]},
@@ -916,7 +917,8 @@ class DeepSyntheticExperiment(_AlphaSweepCheck):
             rule=("ordering rule of deep_alpha_ordering on the GD average rate log(F_0/F_T)/T and the late-phase rate, "
                   "prediction 1 − gd_rate contraction (hidden constants 1; its α-ordering only); one η = 1/max_α λ_max "
                   f"for all α; {len(rows)} seeds"),
-            predicted={f"{a:g}": pred[a] for a in alphas},
+            predicted={"1 − contraction (ordering only: hidden constants set to 1)":
+                       {f"{a:g}": pred[a] for a in alphas}},
             measured={"final_loss_ratio": {f"{a:g}": _fmt_spread(final[a]) for a in alphas},
                       "lam_min_emp": {f"{a:g}": _fmt_spread(lam[a]) for a in alphas},
                       **{qn: {"by_alpha": {f"{a:g}": _fmt_spread(_spread_by_alpha(rows, [a], qs[qn])[a])
@@ -1032,15 +1034,15 @@ class DeepWidthDepthScaling(Check):
             if np.isfinite(fit["upper"]) and fit["upper"] < pred[sweep]:
                 problems.append(f"{sweep}: measured exponent {fit['slope']:.2f} (upper bound {fit['upper']:.2f}) is "
                                 f"below the bound's {pred[sweep]:g}")
-        findings = []
+        notes = []
         w = fits["width"]
         if not (w["ci_two_sided"][0] <= pred["width"] <= w["ci_two_sided"][1]):
             lo_, hi_ = w["ci_two_sided"]
-            findings.append(f"width exponent {w['slope']:.2f} (CI {lo_:.2f}–{hi_:.2f}) "
+            notes.append(f"width exponent {w['slope']:.2f} (CI {lo_:.2f}–{hi_:.2f}) "
                             f"is steeper than the lazy-regime value {pred['width']:g}: finite-width NTK fluctuations "
                             f"lower the rate of the narrow nets (m ≥ {min(params['widths'])})")
         dfit = fits["depth"]
-        findings.append(f"depth exponent at fixed η: {dfit['slope']:.2f} (CI {dfit['ci_two_sided'][0]:.2f}–"
+        notes.append(f"depth exponent at fixed η: {dfit['slope']:.2f} (CI {dfit['ci_two_sided'][0]:.2f}–"
                         f"{dfit['ci_two_sided'][1]:.2f}); AZLS's bound is L-free ({pred['depth']:g}), GLL's per-layer "
                         f"reading [inferred] gives {gll_depth:g}")
         if bad:
@@ -1064,12 +1066,12 @@ class DeepWidthDepthScaling(Check):
                   "comparison with the lazy-regime value 1 (NTK Θ width-free) and GLL's inferred L¹ are reported"),
             predicted={"width_exponent": pred["width"], "depth_exponent": pred["depth"],
                        "gll_inferred_depth_exponent": gll_depth},
-            measured={s: {"slope": f["slope"], "se": f["se"], "upper": f["upper"], "per_seed": f["per_seed"],
-                          "average_rate_slope": f["average_rate_slope"]} for s, f in fits.items()},
+            measured={**{s: {"slope": f["slope"], "se": f["se"], "upper": f["upper"], "per_seed": f["per_seed"],
+                             "average_rate_slope": f["average_rate_slope"]} for s, f in fits.items()},
+                      "comparison": notes},
             domain=("undetermined (hidden constants): bias-coordinate data as assumed, width condition m ≥ "
                     "C·n²⁴L¹²dδ⁻⁸ with unknown C"),
             details={"fits": fits, "eta": {k: v.get("eta_sp", v.get("eta")) for k, v in measurements.items()}},
-            findings=findings,
         )
 
     def plot(self, fig: Any, measurements: Mapping[str, Mapping[str, Any]], decision: Decision,
