@@ -37,6 +37,8 @@ __all__ = [
     "j",
     "k",
     "kappa_init",
+    "kern_dot",
+    "kern_prev",
     "lam",
     "lam_N",
     "lam_i",
@@ -46,6 +48,7 @@ __all__ = [
     "mu_norm",
     "mu_star",
     "n",
+    "ntk_prev",
     "p_deg",
     "p_fail",
     "p_flip",
@@ -62,6 +65,7 @@ __all__ = [
     "trace_sigma",
     "w_star_norm",
     "z_norm",
+    "z_pre",
 ]
 
 
@@ -90,6 +94,11 @@ rho = _canonical("rho", "input correlation ρ = ⟨x_i, x_j⟩ of unit-norm inpu
 theta = _canonical("theta", "angle θ = arccos ρ between two unit inputs, in [0, π]", nonnegative=True)
 j = _canonical("j", "series index (coefficient of ρ^(2j+2) in ρ·arcsin ρ)", integer=True, nonnegative=True)
 J = _canonical("J", "truncation index of a Hermite/series tail", integer=True, nonnegative=True)
+z_pre = _canonical("z_pre", "pre-activation wᵀh of one unit, w ~ N(0, I) (standard-normal weights), real", real=True)
+kern_prev = _canonical("kern_prev", "deep NNGP correlation K_{ℓ−1} entering layer ℓ (kernels.md §7), in [-1, 1]",
+                       real=True)
+kern_dot = _canonical("kern_dot", "deep derivative kernel K̇_ℓ = κ̇_α(K_{ℓ−1}) of layer ℓ (kernels.md §7)", real=True)
+ntk_prev = _canonical("ntk_prev", "W-only NTK S_{ℓ−1} accumulated over layers 1..ℓ−1 (kernels.md §7)", real=True)
 
 # --- sizes ------------------------------------------------------------------------------
 L = _canonical("L", "depth: number of trained hidden weight matrices", integer=True, positive=True)
