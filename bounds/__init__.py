@@ -63,3 +63,11 @@ from . import kernels as _k
 from . import two_layer_convergence as _tl
 
 __all__ += [*_k.__all__, *_ge.__all__, *_tl.__all__]
+
+# generalisation (ADHLW, Cao & Gu, CG20-type trajectory schematic): theory handbook generalization.md
+from . import generalization as _gen  # noqa: E402
+from . import generalization_regime  # noqa: E402
+from .generalization import *  # noqa: E402, F403
+from .symbols import F_0, R_ntrf, ntrf_loss, p_jump, p_log, quad_y  # noqa: E402
+
+__all__ += [*_gen.__all__, "generalization_regime", "F_0", "R_ntrf", "ntrf_loss", "p_jump", "p_log", "quad_y"]
