@@ -64,7 +64,7 @@ class EpochTrace:
     """Per-epoch record of :func:`train_epochs` (arrays of length epochs + 1; NaN after a divergence)."""
 
     train_loss: np.ndarray  # mean over training samples, on the labels trained on
-    test_loss: np.ndarray  # mean over test samples
+    test_loss: np.ndarray  # mean over test samples (NaN between recorded epochs when test_every > 1)
     train_error: np.ndarray  # 0-1 error on the training labels
     test_error: np.ndarray  # 0-1 error on the test labels
     distance: np.ndarray  # ‖W_k − W_0‖_F over the trained parameters
@@ -88,15 +88,18 @@ class EpochTrace:
 
 def train_epochs(model: nn.Module, split: Split, eta: float, epochs: int, loss: str = "squared",
                  reduction: str = "sum", params: Iterable[nn.Parameter] | None = None,
-                 device: torch.device | str | None = None, check_every: int = 50, blowup: float = 1e6) -> EpochTrace:
+                 device: torch.device | str | None = None, test_every: int = 1, check_every: int = 50,
+                 blowup: float = 1e6) -> EpochTrace:
     """Run ``epochs`` full-batch GD steps of size ``eta`` on ``split``'s training set, recording every epoch.
 
     ``loss`` is "squared" or "logistic"; the objective uses ``reduction`` ("sum" by default, README N6) while
-    the recorded losses are always per-sample means, so train and test values are comparable.
+    the recorded losses are always per-sample means, so train and test values are comparable. Test metrics are
+    recorded every ``test_every`` epochs and at the last one (NaN in between), to save test-set passes.
     """
     eta = check_positive_float(eta, "eta")
     epochs = check_positive_int(epochs, "epochs", minimum=0)
     check_every = check_positive_int(check_every, "check_every")
+    test_every = check_positive_int(test_every, "test_every")
     loss_fn = get_loss(loss)
     dev = device if device is not None else next(model.parameters()).device
     dtype = next(model.parameters()).dtype
@@ -117,11 +120,12 @@ def train_epochs(model: nn.Module, split: Split, eta: float, epochs: int, loss: 
         out = model(x)
         objective = loss_fn(out, y, reduction)
         with torch.no_grad():
-            out_t = model(xt)
             rec[0, k] = objective.detach() * scale
-            rec[1, k] = loss_fn(out_t, yt, "mean")
             rec[2, k] = zero_one_error(out.detach(), y)
-            rec[3, k] = zero_one_error(out_t, yt)
+            if k % test_every == 0 or k == epochs:
+                out_t = model(xt)
+                rec[1, k] = loss_fn(out_t, yt, "mean")
+                rec[3, k] = zero_one_error(out_t, yt)
             rec[4, k] = torch.sqrt(sum(torch.sum((p.detach() - s) ** 2) for p, s in zip(trained, start, strict=True)))
             rec[5, k] = path
         if k % check_every == 0 or k == epochs:
