@@ -182,7 +182,9 @@ def trajectory_parts(c_factor: sp.Expr, g_factor: sp.Expr) -> dict[str, sp.Expr]
     """
     rate = C_rate * eta * c_factor * delta * m / (d * n**2)
     rho_ = 1 - rate
-    path_sum = (1 - rho_ ** (K / 2)) / (1 - sp.sqrt(rho_))  # Σ_{t<K} ρ^{t/2} in closed form
+    # Σ_{t<K} ρ^{t/2} = (1 − ρ^{K/2})/(1 − √ρ), written with 1 − √ρ = rate/(1 + √ρ) so that a per-step rate near
+    # 0 does not cancel catastrophically in floating point (the numerator still loses ~1e-16/(rate·K) relatively)
+    path_sum = (1 - rho_ ** (K / 2)) * (1 + sp.sqrt(rho_)) / rate
     training = F_0 * rho_**K
     radius = eta * C_grad * g_factor * sp.sqrt(F_0) * path_sum
     gap = (C_cx * C_depth**L * sp.sqrt(m) * g_factor**p_jump * radius / sp.sqrt(n)

@@ -50,6 +50,19 @@ class TorchPrinterWithImplemented(TorchPrinter):
             return f"{expr.func.__name__}({', '.join(self._print(a) for a in expr.args)})"
         return super()._print_Function(expr)
 
+    def _print_Pow(self, expr: sp.Basic, **kwargs: Any) -> str:
+        if expr.is_number and expr.is_real:  # e.g. sqrt(2): torch.sqrt refuses Python ints
+            return repr(float(expr))
+        base = expr.base
+        if isinstance(base, sp.Symbol) and base.is_integer:  # integer scalars arrive as Python ints
+            tensor = self._module_format("torch.as_tensor")
+            wrapped = sp.Symbol(f"{tensor}({self._print(base)}, dtype=torch.float64)")
+            return super()._print_Pow(sp.Pow(wrapped, expr.exp, evaluate=False), **kwargs)
+        return super()._print_Pow(expr, **kwargs)
+
+    def _print_erfc(self, expr: sp.Basic) -> str:  # sympy's torch printer lacks erfc (normal tails: Φ(−x))
+        return f"{self._module_format('torch.special.erfc')}({self._print(expr.args[0])})"
+
     def _print_beta(self, expr: sp.Basic) -> str:  # torch has no beta(): exp(lgamma a + lgamma b − lgamma(a+b))
         a, b_ = (self._print(x) for x in expr.args)
         t = self._module_format("torch.as_tensor")

@@ -5,7 +5,8 @@ summed over samples by default, README N6). At every epoch k = 0..K (k = 0 is th
 holds the mean train/test loss, the train/test 0-1 error, the distance ‖W_k − W_0‖_F and the path length
 η·Σ_{t<k}‖∇F(W_t)‖ (the radius τ_k of Cao & Gu's trajectory argument). Everything is written into
 preallocated tensors on the device; the loop synchronises with the host only every ``check_every`` epochs to
-stop on divergence, which is reported (``diverged_at``) instead of raised.
+stop on divergence (a non-finite loss, or one above ``blowup`` × the initial loss, at any epoch of the block),
+which is reported (``diverged_at``) instead of raised.
 
 :func:`symmetric_two_layer` builds the existing :class:`~empirical.networks.TwoLayerNet` with the doubling
 trick (neuron 2k+1 copies neuron 2k with the opposite outer sign), so f ≡ 0 at initialisation — the u(0) ≈ 0
@@ -116,6 +117,7 @@ def train_epochs(model: nn.Module, split: Split, eta: float, epochs: int, loss: 
     scale = 1.0 if reduction == "mean" else 1.0 / x.shape[0]
     diverged_at: int | None = None
     loss0: float | None = None
+    last_check = 0
     for k in range(epochs + 1):
         out = model(x)
         objective = loss_fn(out, y, reduction)
@@ -129,14 +131,16 @@ def train_epochs(model: nn.Module, split: Split, eta: float, epochs: int, loss: 
             rec[4, k] = torch.sqrt(sum(torch.sum((p.detach() - s) ** 2) for p, s in zip(trained, start, strict=True)))
             rec[5, k] = path
         if k % check_every == 0 or k == epochs:
-            value = float(rec[0, k])
-            loss0 = value if loss0 is None else loss0
-            if not np.isfinite(value) or value > blowup * max(loss0, 1e-300):
-                block = rec[0, max(0, k - check_every):k + 1].cpu().numpy()
-                bad = np.flatnonzero(~np.isfinite(block) | (block > blowup * max(loss0, 1e-300)))
-                diverged_at = max(0, k - check_every) + int(bad[0]) if bad.size else k
+            # one host transfer per block: every epoch since the last check is inspected, so a loss that blew
+            # up and came back (e.g. all ReLUs died) is still reported
+            block = rec[0, last_check:k + 1].cpu().numpy()
+            loss0 = float(block[0]) if loss0 is None else loss0
+            bad = np.flatnonzero(~np.isfinite(block) | (block > blowup * max(loss0, 1e-300)))
+            if bad.size:
+                diverged_at = last_check + int(bad[0])
                 rec[:, diverged_at:] = float("nan")
                 break
+            last_check = k + 1
         if k == epochs:
             break
         grads = torch.autograd.grad(objective, trained)

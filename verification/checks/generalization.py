@@ -820,10 +820,7 @@ class GeneralizationGapEpochs(Check):
             ax1.fill_between(ks, gaps.min(0), gaps.max(0), alpha=0.2, color=line.get_color())
             paths = np.asarray([m["path_length"] for m in ms])
             ax2.plot(paths.mean(0), gaps.mean(0), color=line.get_color(), label=f"α={a:g}")
-        shape = 1 - np.exp(-ks / (params["epochs"] / 3))
-        top = max(float(np.nanmax(np.asarray([m["gap_loss"] for ms in by_alpha.values() for m in ms]))), 1e-12)
-        ax1.plot(ks, top * shape / shape[-1], "k:", lw=1, label="shape 1 − ρ^(K/2) (illustrative ρ)")
-        ax1.set(title="generalisation gap (test − train logistic loss)", xlabel="epoch K")
+        ax1.set(title="gap (test − train logistic loss), mean and range", xlabel="epoch K")
         ax2.set(title="gap vs path length τ_K = ηΣ‖∇F‖", xlabel="τ_K", ylabel="gap")
         ax1.legend(fontsize=7)
         ax2.legend(fontsize=7)
@@ -1047,8 +1044,9 @@ class EarlyStoppingAlphaOrder(Check):
             for a in params["alphas"]:
                 curves = np.asarray([m["alphas"][_key(a)]["test_error_curve"] for m in ms])
                 ks = np.arange(curves.shape[1])
-                line, = ax.plot(ks[1:], curves.mean(0)[1:], label=f"α={a:g}")
-                ax.fill_between(ks[1:], curves.min(0)[1:], curves.max(0)[1:], alpha=0.15, color=line.get_color())
+                rec = (ks > 0) & np.all(np.isfinite(curves), axis=0)  # epochs with a recorded test error
+                line, = ax.plot(ks[rec], curves.mean(0)[rec], label=f"α={a:g}")
+                ax.fill_between(ks[rec], curves.min(0)[rec], curves.max(0)[rec], alpha=0.15, color=line.get_color())
             ax.axvline(params["early_epoch"], color="k", ls=":", lw=0.8)
             ax.set(xscale="log", title=f"{ds} (n={ms[0]['n']})", xlabel="epoch", ylabel="test 0-1 error")
             ax.legend(fontsize=7)
