@@ -274,6 +274,11 @@ class _NoiseExperiment(Check):
         return rows, sorted(set(failures))
 
 
+def _diverged(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    return [f"{r['dataset']} α={r['alpha']:g} p={r['p']:g} seed {r['seed']}: diverged at step {r['diverged_at']}"
+            for r in rows if r["diverged_at"] is not None]
+
+
 def _groups(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, float], list[Mapping[str, Any]]]:
     out: dict[tuple[str, float], list[Mapping[str, Any]]] = {}
     for r in rows:
@@ -325,6 +330,9 @@ class AroraComplexityNoise(_NoiseExperiment):
     def decide(self, measurements: Mapping[str, Mapping[str, Any]], bounds_by_role: Mapping[str, Bound],
                params: Mapping[str, Any]) -> Decision:
         rows, failures = self._rows(measurements, bounds_by_role["gram"], params)
+        if _diverged(rows):
+            return Decision(Verdict.INCONCLUSIVE, "; ".join(_diverged(rows)[:3]), rule="runs must not diverge",
+                            predicted={}, measured={"diverged": _diverged(rows)})
         comp = bounds_by_role["complexity"].numpy()
         for r in rows:
             r["complexity"] = float(comp(quad_y=r["q"], n=r["n"])) if np.isfinite(r["q"]) else math.nan
@@ -476,6 +484,9 @@ class AroraBoundVsError(_NoiseExperiment):
         args = (B.quad_y, B.n, B.lam, B.p_fail)
         b0 = sp.lambdify(args, computable, modules="numpy")
         rows, failures = self._rows(measurements, bounds_by_role["gram"], params)
+        if _diverged(rows):
+            return Decision(Verdict.INCONCLUSIVE, "; ".join(_diverged(rows)[:3]), rule="runs must not diverge",
+                            predicted={}, measured={"diverged": _diverged(rows)})
         for r in rows:
             ok = np.isfinite(r["q"]) and r["lam_min"] > 0
             r["b0"] = float(b0(r["q"], r["n"], r["lam_min"], params["p_fail"])) if ok else math.nan
