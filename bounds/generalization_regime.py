@@ -257,6 +257,6 @@ def plot_regime(n_values: Any, K_values: Any, L: int, ax: Any = None, alphas: An
     ax.contourf(rm.n, rm.K, rm.local_min.astype(float), levels=[0.5, 1.5], colors="none", hatches=["//"])
     ax.contour(rm.n, rm.K, rm.criterion, levels=[0.0], colors="w", linewidths=1)
     ax.set(xscale="log", yscale="log", xlabel="n (training samples)", ylabel="K (epochs)",
-           title=f"minimising α of the schematic, L = {rm.L} (hatched: α = −1 local min)")
+           title=f"argmin α of the schematic, L = {rm.L} (hatched: α = −1 is a local min)")
     plt.colorbar(mesh, ax=ax, label="argmin α")
     return ax
