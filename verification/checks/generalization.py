@@ -871,14 +871,14 @@ class EarlyStoppingAlphaOrder(Check):
             }
         return {
             "datasets": {
-                "synthetic": {"kind": "teacher", "teacher": "even", "d": 8, "n_train": 1000, "n_test": 4000},
-                "synthetic_small_n": {"kind": "teacher", "teacher": "even", "d": 8, "n_train": 200, "n_test": 4000},
+                "synthetic": {"kind": "teacher", "teacher": "even", "d": 8, "n_train": 1000, "n_test": 2000},
+                "synthetic_small_n": {"kind": "teacher", "teacher": "even", "d": 8, "n_train": 200, "n_test": 2000},
                 "synthetic_linear": {"kind": "teacher", "teacher": "linear", "d": 8, "n_train": 1000,
-                                     "n_test": 4000},
+                                     "n_test": 2000},
                 "digits": {"kind": "digits", "classes": [3, 8], "n_train": 250, "n_test": None},
             },
             "judged": ["synthetic"], "alphas": [-1.0, -0.5, 0.0, 0.5], "width": 1024, "early_epoch": 10,
-            "late_epoch": 300, "test_every": 1, "draws": 128, "min_nonlinear_fraction": 0.5,
+            "late_epoch": 200, "test_every": 2, "draws": 128, "min_nonlinear_fraction": 0.5,
         }
 
     def units(self, params: Mapping[str, Any], seeds: Sequence[int]) -> list[Unit]:
