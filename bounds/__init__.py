@@ -11,14 +11,27 @@
 Each object is a :class:`~bounds.core.Bound`; ``print(bound)`` shows its formula, source,
 provenance and domain, and :func:`bounds.registry.table` lists them all. Topic modules:
 :mod:`bounds.kernels`, :mod:`bounds.gram_eigen`, :mod:`bounds.two_layer_convergence`,
-:mod:`bounds.deep_kernels`, :mod:`bounds.deep_convergence`, :mod:`bounds.benign`.
+:mod:`bounds.deep_kernels`, :mod:`bounds.deep_convergence`, :mod:`bounds.generalization`,
+:mod:`bounds.generalization_regime`, :mod:`bounds.benign`.
 """
 
-from . import benign, deep_convergence, deep_kernels, gram_eigen, kernels, registry, symbols, two_layer_convergence
+from . import (
+    benign,
+    deep_convergence,
+    deep_kernels,
+    generalization,
+    generalization_regime,
+    gram_eigen,
+    kernels,
+    registry,
+    symbols,
+    two_layer_convergence,
+)
 from .benign import *  # noqa: F403
 from .core import Bound, DomainError, Optimum, Provenance, Side
 from .deep_convergence import *  # noqa: F403
 from .deep_kernels import *  # noqa: F403
+from .generalization import *  # noqa: F403
 from .gram_eigen import *  # noqa: F403
 from .gram_eigen import hermite_truncation_index
 from .kernels import *  # noqa: F403
@@ -32,5 +45,5 @@ __all__ = [
     "all_bounds", "define", "get", "hermite_truncation_index", "hidden_constant", "register", "registry",
     "symbols", "table",
     *symbols.__all__, *kernels.__all__, *gram_eigen.__all__, *two_layer_convergence.__all__, *benign.__all__,
-    *deep_kernels.__all__, *deep_convergence.__all__,
+    *deep_kernels.__all__, *deep_convergence.__all__, *generalization.__all__, "generalization_regime",
 ]

@@ -17,10 +17,12 @@ import sympy as sp
 
 __all__ = [
     "CONSTANTS",
+    "F_0",
     "SYMBOLS",
     "J",
     "K",
     "L",
+    "R_ntrf",
     "T",
     "a_v",
     "alpha",
@@ -49,10 +51,14 @@ __all__ = [
     "mu_star",
     "n",
     "ntk_prev",
+    "ntrf_loss",
     "p_deg",
     "p_fail",
     "p_flip",
+    "p_jump",
+    "p_log",
     "proj",
+    "quad_y",
     "r_mom",
     "rho",
     "sigma_frob",
@@ -129,6 +135,18 @@ p_deg = _canonical("p_deg", "degree of a polynomial activation", integer=True, p
 eps = _canonical("eps", "target accuracy ε", positive=True)
 kappa_init = _canonical("kappa_init", "initialisation scale κ of Arora et al. (w_r(0) ~ N(0, κ²I))", positive=True)
 p_fail = _canonical("p_fail", "failure probability (statements hold w.p. ≥ 1 − p_fail)", positive=True)
+
+# --- generalisation (ADHLW, CG19, CG20-type trajectory bound; theory handbook generalization.md) ----------
+quad_y = _canonical("quad_y", "label quadratic form yᵀK⁻¹y in the inverse Gram K of the training set (ADHLW: "
+                    "K = H^∞ or H̃_α; CG19 corollary: K = Θ, labels ỹ)", nonnegative=True)
+F_0 = _canonical("F_0", "initial training loss F̂_0 (mean over samples) in the trajectory bound", positive=True)
+p_jump = _canonical("p_jump", "power of g_α with which the activation's jump constants enter the complexity of "
+                    "the trajectory bound (unknown; 0 = α enters only through the radius)", nonnegative=True)
+p_log = _canonical("p_log", "unknown power of the polylog factor hidden in Õ(·)", nonnegative=True)
+R_ntrf = _canonical("R_ntrf", "radius R of the neural-tangent-random-feature class F(W^(1), R) (CG19)",
+                    positive=True)
+ntrf_loss = _canonical("ntrf_loss", "inf over the NTRF class F(W^(1), R) of the mean training logistic loss "
+                       "(CG19 Thm 3.3)", nonnegative=True)
 
 
 # --- benign overfitting (KGMMN, H25/H-lin, FCB22; theory handbook benign-overfitting.md) -----------
