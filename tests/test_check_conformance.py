@@ -65,3 +65,9 @@ def test_planted_mutant_is_flagged(name, mutant, quick_measurements):
     bounds_by_role = {**chk.default_bounds(), **mutant.bounds}
     decision = chk.decide(measured, bounds_by_role, params)
     assert decision.verdict is Verdict.VIOLATED, f"{mutant.description}: {decision.reason}"
+
+
+def test_docs_index_lists_every_check():
+    index = (ROOT / "docs" / "index.md").read_text()
+    missing = [c.name for c in CHECKS if f"checks/{c.name}.md" not in index]
+    assert not missing, f"docs/index.md does not list {missing}"
