@@ -14,6 +14,7 @@ import torch
 import bounds as B
 from empirical import activations as A
 from empirical import data as D
+from empirical.benign.margin import max_margin
 from empirical.deep import DeepLeakyNet
 from empirical.deep_train import train as deep_train
 from empirical.eigen import eigvalsh, smallest_eigenvalues
@@ -86,6 +87,7 @@ CASES = [
     ("mismatched dtypes in training", lambda: gradient_descent(_two_layer(), X.float(), Y.float(), 0.1, 3), TypeError,
      "torch.float32"),
     ("deep training, labels of the wrong length", lambda: deep_train(_deep(), X, Y[:3], 0.1, 3), ValueError, "(3,)"),
+    ("max-margin with a non-±1 label", lambda: max_margin(np.eye(2), np.array([1.0, 2.0])), ValueError, "y[1] = 2.0"),
     ("deep training, batch = 0", lambda: deep_train(_deep(), X, Y, 0.1, 3, batch=0), ValueError, "batch=0"),
     # --- verification layer
     ("unknown check name", lambda: get_check("no_such_check"), KeyError, "'no_such_check'"),

@@ -37,8 +37,11 @@ def max_margin(X: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor) -> Ma
     ya = np.asarray(y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else y, dtype=np.float64)
     if Xa.ndim != 2 or ya.shape != (Xa.shape[0],):
         raise ValueError(f"need X (n, d) and y (n,), got {Xa.shape} and {ya.shape}")
-    if not (np.all(np.isfinite(Xa)) and np.all(np.isin(ya, (-1.0, 1.0)))):
-        raise ValueError("X must be finite and y must hold ±1 labels")
+    if not np.all(np.isfinite(Xa)):
+        raise ValueError("X contains a non-finite value")
+    bad = ~np.isin(ya, (-1.0, 1.0))
+    if bad.any():
+        raise ValueError(f"y must hold ±1 labels; y[{int(np.argmax(bad))}] = {float(ya[np.argmax(bad)])!r}")
     n, d = Xa.shape
     G = ya[:, None] * Xa
     E = np.vstack([G.T, np.ones((1, n))])
