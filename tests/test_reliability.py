@@ -65,3 +65,27 @@ def test_same_seed_gives_byte_identical_report_json(tmp_path):
     ja.pop("timing")
     jb.pop("timing")
     assert json.dumps(ja, sort_keys=True, indent=1) == json.dumps(jb, sort_keys=True, indent=1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "override"), [("du_gd_bound", {"eta": 80.0, "steps": 400}),
+                                                ("arora_dynamics", {"eta": 80.0, "steps": 300}),
+                                                ("deep_alpha_ordering", {"eta_factor": 500.0})])
+def test_divergence_becomes_inconclusive_never_a_crash_or_a_pass(name, override):
+    from verification import Verdict, get_check, run_check
+
+    result = run_check(get_check(name), "quick", seeds=[0], device="cpu", overrides=override)
+    assert result.verdict is Verdict.INCONCLUSIVE
+    assert "diverged at step" in result.decision.reason
+
+
+def test_overrides_are_validated(capsys):
+    from verification import get_check, run_check
+    from verification.check_all import main
+
+    with pytest.raises(KeyError, match="'learning_rate'"):
+        run_check(get_check("du_gd_bound"), overrides={"learning_rate": 0.1})
+    assert main(["--only", "du_gd_bound", "--set", "learning_rate=0.1"]) == 2
+    assert "no such parameter" in capsys.readouterr().err
+    assert main(["--only", "du_gd_bound", "--set", "eta"]) == 2
+    assert main(["--only", "du_gd_bound", "--set", "eta=fast"]) == 2

@@ -4,6 +4,7 @@
     python -m verification.check_all --list             # the checks, with their claims
     python -m verification.check_all --only kernel_monte_carlo finite_width_gram --seeds 0 1 2 3
     python -m verification.check_all --profile full --device cuda --out runs/full
+    python -m verification.check_all --only du_gd_bound --set eta=0.01 --set steps=3000   # what if?
 
 Exit status: 0 when no check is violated, 1 when a check is violated or could not run, 2 on bad
 usage (one line on stderr, no traceback). Finished units are stored under ``OUT/units`` as they
@@ -55,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seeds to run (default: the profile's, e.g. 0 1 2 for quick)")
     p.add_argument("--out", default="results", metavar="DIR", help="output folder (default ./results)")
     p.add_argument("--fresh", action="store_true", help="ignore finished units stored in DIR")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="override a profile parameter of the selected checks (VALUE in JSON, e.g. eta=0.5); repeatable")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -68,6 +71,26 @@ def _check_out_dir(path: Path) -> None:
         raise UsageError(f"--out {str(path)!r} cannot be created: {exc.strerror}") from None
     if not os.access(path, os.W_OK | os.X_OK):
         raise UsageError(f"--out {str(path)!r} is not writable")
+
+
+def _parse_overrides(items: Sequence[str], checks: list, profile: str) -> dict[str, object]:
+    import json
+
+    out: dict[str, object] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise UsageError(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            out[key] = json.loads(text)
+        except json.JSONDecodeError:
+            raise UsageError(f"--set {key}: value {text!r} is not JSON (numbers, true/false, \"strings\", [lists])") from None
+    for chk in checks:
+        missing = [k for k in out if k not in chk.params(profile)]
+        if missing:
+            raise UsageError(f"--set {missing[0]}: check {chk.name!r} has no such parameter; "
+                             f"its parameters: {', '.join(chk.params(profile))}")
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,6 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError(exc.args[0]) from None
         if args.seeds is not None and len(set(args.seeds)) != len(args.seeds):
             raise UsageError(f"--seeds must be distinct, got {' '.join(map(str, args.seeds))}")
+        args.overrides = _parse_overrides(args.overrides, checks, args.profile)
         out = Path(args.out)
         _check_out_dir(out)
     except UsageError as exc:
@@ -108,8 +132,10 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
     from .store import UnitStore
 
     store = UnitStore(out, fresh=args.fresh)
-    total = sum(len(c.units(c.params(args.profile), args.seeds or list(range(c.default_seeds[args.profile]))))
-                for c in checks)
+    from .runner import apply_overrides
+
+    total = sum(len(c.units(apply_overrides(c, c.params(args.profile), args.overrides),
+                            args.seeds or list(range(c.default_seeds[args.profile])))) for c in checks)
     bar = None
     if not args.no_progress:
         from tqdm import tqdm
@@ -126,7 +152,7 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
             t0 = time.perf_counter()
             try:
                 results.append(run_check(chk, args.profile, args.seeds, device, store=store,
-                                         figures_dir=out / "figures",
+                                         figures_dir=out / "figures", overrides=args.overrides,
                                          on_unit=(bar.update if bar is not None else None), timings=t))
             except KeyboardInterrupt:
                 raise

@@ -36,11 +36,13 @@ def run_check(check: Check, profile: str = "quick", seeds: Sequence[int] | None 
               device: Any = "auto", bounds: Mapping[str, Bound] | None = None,
               store: UnitStore | None = None, figures_dir: str | Path | None = None,
               on_unit: Callable[[], None] | None = None, timings: dict[str, float] | None = None,
-              measurements_out: dict[str, Any] | None = None) -> CheckResult:
+              measurements_out: dict[str, Any] | None = None, overrides: Mapping[str, Any] | None = None
+              ) -> CheckResult:
     """Run ``check`` under ``profile`` and return its :class:`CheckResult`.
 
     ``bounds`` replaces bounds by role (a planted mutant, say); unknown roles are an error.
     ``store`` reuses and saves finished units. ``figures_dir`` receives ``<name>.png``.
+    ``overrides`` replaces top-level profile parameters (e.g. ``{"eta": 0.5}``); unknown keys are an error.
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
@@ -54,7 +56,7 @@ def run_check(check: Check, profile: str = "quick", seeds: Sequence[int] | None 
             raise KeyError(f"check {check.name!r} has no bound role {role!r}; roles: {', '.join(by_role)}")
         by_role[role] = bd
     store = store or UnitStore(None)
-    params = check.params(profile)
+    params = apply_overrides(check, check.params(profile), overrides)
     units = check.units(params, seed_list)
     t0 = time.perf_counter()
     measured: dict[str, Any] = {}
@@ -81,6 +83,17 @@ def run_check(check: Check, profile: str = "quick", seeds: Sequence[int] | None 
                        bounds=check.bound_info(by_role), decision=decision, profile=profile,
                        seeds=seed_list, units=len(units), figure=figure,
                        doc=doc if Path(__file__).resolve().parent.parent.joinpath(doc).exists() else None)
+
+
+def apply_overrides(check: Check, params: dict[str, Any], overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``params`` with some top-level entries replaced; a key the profile does not have is an error."""
+    if not overrides:
+        return params
+    unknown = [k for k in overrides if k not in params]
+    if unknown:
+        raise KeyError(f"check {check.name!r} has no parameter(s) {', '.join(map(repr, unknown))}; "
+                       f"its parameters: {', '.join(params)}")
+    return {**params, **overrides}
 
 
 def _draw(check: Check, measured: Mapping[str, Any], decision: Any, by_role: Mapping[str, Bound],

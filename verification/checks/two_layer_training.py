@@ -67,9 +67,9 @@ class DuGDBound(Check):
         net = TwoLayerNet(p["d"], p["m"], leaky_relu(p["alpha"]), seed=50_000 + unit.seed, device=device)
         ev0 = eigvalsh(net.gram(x))
         trace = gradient_descent(net, x, y, p["eta"], p["steps"])
-        ev_end = eigvalsh(net.gram(x))
+        lam_end = float("nan") if trace.diverged_at is not None else float(eigvalsh(net.gram(x))[0])
         return {"loss": trace.loss, "diverged_at": trace.diverged_at, "lambda0": float(ev0[0]),
-                "lambda_max0": float(ev0[-1]), "lambda_min_end": float(ev_end[0]),
+                "lambda_max0": float(ev0[-1]), "lambda_min_end": lam_end,
                 "weight_change_rel": trace.weight_change / float(np.sqrt(p["m"] * p["d"]))}
 
     def decide(self, measurements: Mapping[str, Mapping[str, Any]], bounds_by_role: Mapping[str, Bound],
