@@ -19,9 +19,22 @@ from empirical.gram.analytic import kernel_matrix
 from empirical.networks import TwoLayerNet
 
 from ..check import Check, Decision, Mutant, Unit, Verdict
-from ..rules import bonferroni_z, fit_slope, seed_spread
+from ..rules import fit_slope, seed_spread
 
 _FAMILY_ERROR = 1e-3
+_GROUPS = 16  # neuron groups behind every finite-width λ_min standard error
+
+
+def _one_sided_t(tests: int, groups: int = _GROUPS) -> float:
+    """One-sided Student-t critical value (groups − 1 d.o.f.) with Bonferroni over ``tests`` at _FAMILY_ERROR."""
+    return float(stats.t.isf(_FAMILY_ERROR / tests, groups - 1))
+
+
+def _unit_seed(unit: Unit, offset: int) -> int:
+    """A weight seed of its own for every unit (configuration and seed), so that no two units share draws."""
+    import hashlib
+
+    return offset + int(hashlib.sha256(unit.key.encode()).hexdigest()[:7], 16)
 
 
 def _gram_at_width(x: torch.Tensor, alpha: float, m: int, seed: int) -> torch.Tensor:
@@ -30,10 +43,13 @@ def _gram_at_width(x: torch.Tensor, alpha: float, m: int, seed: int) -> torch.Te
 
 
 def _lambda_min_width_m(x: torch.Tensor, alpha: float, m: int, seed: int, groups: int) -> tuple[float, float]:
-    """λ_min of the width-m Gram and its standard error from ``groups`` independent neuron groups.
+    """λ_min of the width-m Gram and a standard error from ``groups`` independent neuron groups.
 
     The SE is the spread of the Rayleigh quotients vᵀH_k v over the groups (v the bottom eigenvector
-    of their average), divided by √groups: a purely empirical error bar on λ_min(H^(m)).
+    of their average), divided by √groups: a purely empirical error bar on the Rayleigh quotient
+    vᵀH^(m)v. λ_min(H^(m)) itself is biased *downwards* (eigenvalue repulsion), so it is compared with
+    λ_min(H̃_α) one-sidedly: only λ_min(H^(m)) > λ_min(H̃_α) + t·SE is evidence against the kernel,
+    because λ_min(H^(m)) ≤ v*ᵀH^(m)v* = λ_min(H̃_α) + (zero-mean noise) for H̃_α's own bottom vector v*.
     """
     parts = [_gram_at_width(x, alpha, m // groups, seed=seed * groups + i) for i in range(groups)]
     vals, vecs = torch.linalg.eigh(sum(parts) / groups)
@@ -57,6 +73,7 @@ class FiniteWidthGram(Check):
              "Frobenius error equals Σ_ij Var(H^(m)_ij) exactly.")
     source = "Du et al. (ICLR 2019) Lemma 3.1 [recalled]; theory handbook kernels.md §10 [derived+checked]"
     bound_roles = {"kernel": "H_tilde", "concentration": "du_gram_concentration", "variance": "gram_entry_variance"}
+    version = 2
 
     def params(self, profile: str) -> dict[str, Any]:
         if profile == "quick":
@@ -70,7 +87,7 @@ class FiniteWidthGram(Check):
     def measure(self, unit: Unit, device: Any) -> dict[str, Any]:
         p = unit.params
         x = sphere_with_bias(p["n"], p["d"], seed=unit.seed, device=device)
-        h = _gram_at_width(x, p["alpha"], p["m"], seed=10_000 + unit.seed)
+        h = _gram_at_width(x, p["alpha"], p["m"], seed=_unit_seed(unit, 10_000))
         iu = torch.triu_indices(p["n"], p["n"])
         return {"x": x.cpu().numpy(), "gram_upper": h[iu[0], iu[1]].cpu().numpy()}
 
@@ -196,7 +213,7 @@ class LambdaMinCAlpha(Check):
     source = ("Theory handbook gram-eigenvalues.md §3 (sandwich proposition) and §8 E1–E3 [derived+checked]; "
               "Panigrahi–Shetty–Goyal (ICLR 2020) for the role of λ_min")
     bound_roles = {"kernel": "H_tilde", "factor": "c_alpha", "lower": "sandwich_lower", "upper": "sandwich_upper"}
-    groups = 8  # neuron groups for the finite-width standard error
+    version = 2
 
     def params(self, profile: str) -> dict[str, Any]:
         if profile == "quick":
@@ -216,7 +233,7 @@ class LambdaMinCAlpha(Check):
     def measure(self, unit: Unit, device: Any) -> dict[str, Any]:
         p = unit.params
         x = sphere_with_bias(p["n"], p["d"], seed=unit.seed, device=device)
-        lam, se = _lambda_min_width_m(x, p["alpha"], p["m"], 20_000 + unit.seed, self.groups)
+        lam, se = _lambda_min_width_m(x, p["alpha"], p["m"], _unit_seed(unit, 20_000), _GROUPS)
         # α-free data quantities of the sandwich: N = [ρ arcsin ρ], λ_min(N) and μ* on ker Xᵀ
         x64 = x.double()
         g = (x64 @ x64.T).clamp(-1, 1)
@@ -240,7 +257,7 @@ class LambdaMinCAlpha(Check):
         lo_b, hi_b = bounds_by_role["lower"].numpy(), bounds_by_role["upper"].numpy()
         data = self._collect(measurements, "n>d", alphas)
         n_tests = sum(len(v) for v in data.values())
-        z_crit = bonferroni_z(n_tests, _FAMILY_ERROR)
+        t_crit = _one_sided_t(n_tests)
         failures, table = [], {}
         for a in alphas:
             c = factor.evaluate(alpha=a)
@@ -255,9 +272,9 @@ class LambdaMinCAlpha(Check):
                     failures.append(f"α={a:g}: λ_min(H̃_α) = {lam_exact:.4g} outside the sandwich [{lo:.4g}, {hi:.4g}]")
                 z = (m["lambda_min"] - lam_exact) / m["lambda_min_se"]
                 zs.append(z)
-                if abs(z) > z_crit:
-                    failures.append(f"α={a:g}: width-m λ_min {m['lambda_min']:.4g} vs H̃_α's {lam_exact:.4g} "
-                                    f"(|z| = {abs(z):.1f} > {z_crit:.2f})")
+                if z > t_crit:
+                    failures.append(f"α={a:g}: width-m λ_min {m['lambda_min']:.4g} above H̃_α's {lam_exact:.4g} "
+                                    f"(t = {z:.1f} > {t_crit:.2f})")
             table[f"{a:g}"] = {"lambda_min_width_m": seed_spread([m["lambda_min"] for m in data[a]]),
                                "lambda_min_analytic": seed_spread(exact), "max_abs_z": float(np.max(np.abs(zs))),
                                "factor": c, "analytic_over_factor": float(np.mean(exact) / c) if c > 0 else None}
@@ -267,7 +284,7 @@ class LambdaMinCAlpha(Check):
         pred_best = max(alphas, key=lambda a: factor.evaluate(alpha=a))
         meas_best = max(alphas, key=lambda a: means[a])
         gap = means[meas_best] - means[pred_best]
-        best_ok = gap <= z_crit * float(np.hypot(ses[meas_best], ses[pred_best]))
+        best_ok = gap <= _one_sided_t(1) * float(np.hypot(ses[meas_best], ses[pred_best]))
         if not best_ok:
             failures.append(f"largest λ_min at α={meas_best:g}, predicted α={pred_best:g} (gap {gap:.3g})")
         small = self._collect(measurements, "n<=d", alphas)
@@ -283,19 +300,21 @@ class LambdaMinCAlpha(Check):
             verdict, reason = Verdict.VIOLATED, "; ".join(failures[:2])
         else:
             verdict, reason = Verdict.HOLDS, (
-                f"λ_min(H̃_α) inside its sandwich for every draw; width-m λ_min within {z_crit:.1f} SE of it; largest "
+                f"λ_min(H̃_α) inside its sandwich for every draw; width-m λ_min not above it (t ≤ {t_crit:.1f}); largest "
                 f"at α={meas_best:g} as predicted; λ_min/c_α = "
                 + ", ".join(f"{table[f'{a:g}']['analytic_over_factor']:.4f}" for a in alphas if factor.evaluate(alpha=a) > 0))
         return Decision(
             verdict=verdict, reason=reason,
             rule=("(1) λ_min of the analytic H̃_α (kernel formula on the measured data) must lie in "
                   "[factor·λ_min(N)/π, factor·μ*/π] for every α and draw (exact up to 1e-9 relative: a proven "
-                  "inequality); (2) the width-m Gram's λ_min must agree with it within z_crit standard errors, the "
-                  f"SE from the spread of the Rayleigh quotient over {self.groups} independent neuron groups and z_crit "
-                  f"the Bonferroni value for family-wise error {_FAMILY_ERROR:g}; (3) the α with the largest measured "
-                  "mean λ_min must be the α with the largest predicted factor, unless the gap is within z_crit SE"),
+                  "inequality); (2) the width-m Gram's λ_min must not lie above it by more than t_crit standard "
+                  f"errors — the SE from the spread of the Rayleigh quotient over {_GROUPS} independent neuron groups, "
+                  f"t_crit the one-sided Student-t value ({_GROUPS - 1} d.o.f.) with Bonferroni at family-wise error "
+                  f"{_FAMILY_ERROR:g}; one-sided because λ_min(H^(m)) ≤ v*ᵀH^(m)v*, an unbiased estimate of λ_min(H̃_α), "
+                  "while eigenvalue repulsion biases λ_min(H^(m)) downwards; (3) the α with the largest measured mean "
+                  "λ_min must be the α with the largest predicted factor, unless the gap is within t SE"),
             predicted={"best_alpha": pred_best, "factor": {f"{a:g}": factor.evaluate(alpha=a) for a in alphas},
-                       "z_crit": z_crit},
+                       "t_crit": t_crit},
             measured={"best_alpha": meas_best, "per_alpha": table,
                       "n<=d_ratio_to_relu": {f"{a:g}": small_means[a] / base for a in alphas}},
             domain=f"inside for n={params['n']} > d={params['d']} (bias-coordinate data); n ≤ d is reported as a finding",
@@ -356,8 +375,8 @@ class LambdaMinBounds(Check):
     source = ("Theory handbook gram-eigenvalues.md §4–§5 and §8 E8–E9 [derived]; the Hermite-tail technique is "
               "attributed to Panigrahi–Shetty–Goyal (ICLR 2020) by a citing paper")
     bound_roles = {"kernel": "H_tilde", "lower": "hermite_tail_lower", "upper": "pair_upper"}
+    version = 2
     default_seeds = {"quick": 2, "full": 5}
-    groups = 8
 
     def params(self, profile: str) -> dict[str, Any]:
         if profile == "quick":
@@ -374,7 +393,7 @@ class LambdaMinBounds(Check):
 
         p = unit.params
         x = sphere(p["n"], p["d"], seed=unit.seed, device=device)
-        lam, se = _lambda_min_width_m(x, p["alpha"], p["m"], 30_000 + unit.seed, self.groups)
+        lam, se = _lambda_min_width_m(x, p["alpha"], p["m"], _unit_seed(unit, 30_000), _GROUPS)
         return {"x": x.double().cpu().numpy(), "lambda_min": lam, "lambda_min_se": se,
                 "delta_psg": separation(x, "psg"), "theta_min": min_angle(x)}
 
@@ -382,7 +401,7 @@ class LambdaMinBounds(Check):
                params: Mapping[str, Any]) -> Decision:
         kernel = bounds_by_role["kernel"]
         lower, upper = bounds_by_role["lower"].numpy(validate=False), bounds_by_role["upper"].numpy(validate=False)
-        z_crit = bonferroni_z(len(measurements), _FAMILY_ERROR)
+        t_crit = _one_sided_t(len(measurements))
         failures, rows = [], []
         for key, m in sorted(measurements.items()):
             n = len(m["x"])
@@ -400,8 +419,8 @@ class LambdaMinBounds(Check):
             if lam > hi + slack:
                 failures.append(f"n={n}, α={a:g}: λ_min(H̃_α) {lam:.4g} > pair upper bound {hi:.4g}")
             z = (m["lambda_min"] - lam) / m["lambda_min_se"]
-            if abs(z) > z_crit:
-                failures.append(f"n={n}, α={a:g}: width-m λ_min {m['lambda_min']:.4g} vs H̃_α's {lam:.4g} (|z| = {abs(z):.1f})")
+            if z > t_crit:
+                failures.append(f"n={n}, α={a:g}: width-m λ_min {m['lambda_min']:.4g} above H̃_α's {lam:.4g} (t = {z:.1f})")
             rows.append({"n": n, "alpha": a, "lambda_min": lam, "lower": lo, "upper": hi, "z": z,
                          "theta_min": m["theta_min"], "delta": m["delta_psg"]})
         lo_ratio = [r["lower"] / r["lambda_min"] for r in rows if r["lambda_min"] > 0] or [float("nan")]
@@ -416,15 +435,16 @@ class LambdaMinBounds(Check):
         if failures:
             verdict, reason = Verdict.VIOLATED, "; ".join(failures[:2])
         else:
-            verdict, reason = Verdict.HOLDS, (f"lower ≤ λ_min(H̃_α) ≤ upper on all {len(rows)} draws; width-m λ_min within "
-                                              f"{z_crit:.1f} SE of the analytic one")
+            verdict, reason = Verdict.HOLDS, (f"lower ≤ λ_min(H̃_α) ≤ upper on all {len(rows)} draws; width-m λ_min "
+                                              f"not above the analytic one (t ≤ {t_crit:.1f})")
         return Decision(
             verdict=verdict, reason=reason,
             rule=("for every draw: Hermite lower bound at the tightest J(n, δ_PSG) ≤ λ_min(H̃_α) ≤ min over pairs of the "
                   "pair upper bound, exactly (1e-9 relative slack: these are proven inequalities, no noise); and the "
-                  "width-m λ_min within z_crit standard errors of λ_min(H̃_α), the SE from "
-                  f"{self.groups} independent neuron groups and z_crit Bonferroni at family-wise error {_FAMILY_ERROR:g}"),
-            predicted={"lower_le_lambda_le_upper": True, "z_crit": z_crit},
+                  "width-m λ_min not above λ_min(H̃_α) by more than t_crit standard errors (SE from "
+                  f"{_GROUPS} independent neuron groups, one-sided Student-t with Bonferroni at family-wise error "
+                  f"{_FAMILY_ERROR:g}; one-sided because eigenvalue repulsion biases λ_min(H^(m)) downwards)"),
+            predicted={"lower_le_lambda_le_upper": True, "t_crit": t_crit},
             measured={"lower_over_lambda": seed_spread(lo_ratio), "lambda_over_upper": seed_spread(hi_ratio),
                       "slope_lambda_vs_theta_min_relu": fit.slope, "violations": len(failures)},
             domain=f"inside: unit-norm data on S^{params['d'] - 1}, δ_PSG > 0 (no bias coordinate)",
