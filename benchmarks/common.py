@@ -53,7 +53,10 @@ class Row:
 
     @property
     def rate(self) -> float | None:
-        return None if self.gflops is None or self.ours <= 0 else self.gflops / self.ours
+        """Our GFLOP/s: flops per call over the time, or times the calls per second for a rate row."""
+        if self.gflops is None or self.ours <= 0:
+            return None
+        return self.gflops * self.ours if self.higher_is_better else self.gflops / self.ours
 
     @property
     def peak_share(self) -> float | None:

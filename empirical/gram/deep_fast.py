@@ -12,10 +12,10 @@ and everything it needs comes from one forward and one backward sweep written ou
 so Θ = s·Σ_ℓ (δ̃_ℓδ̃_ℓᵀ) ⊙ (h̃_{ℓ−1}h̃_{ℓ−1}ᵀ) with the single constant s = (c_W·a_φ²·c_out)². Every
 scale factor rides in a GEMM's α argument (free), each activation and its derivative is one fused
 elementwise pass (``leaky_relu.out`` and ``leaky_relu_backward``), and the Gram is built from its
-lower block triangle (:mod:`empirical.gram.blocks`): per block pair two batched GEMMs over the L
-layers and one Hadamard sum. With ``block_rows`` the n×n result is filled block by block, so the
-extra memory is the 2·L·n·m feature matrices plus O(L·block²); per-example Jacobians (n·L·m²
-numbers) are never formed.
+lower block triangle (:mod:`empirical.gram.blocks`): per block pair and layer two GEMMs and one
+fused multiply-accumulate into the result. With ``block_rows`` the n×n result is filled block by
+block, so the extra memory is the 2·L·n·m feature matrices plus two block² buffers; per-example
+Jacobians (n·L·m² numbers) are never formed.
 
 Flop count of one call (used by ``benchmarks/bench_ntk.py``): forward 2·n·d·m + 2·L·n·m², backward
 2·(L−1)·n·m², contraction 2·L·n²·m (two symmetric n×n×m products per layer, counted as a SYRK's n²m
@@ -109,15 +109,18 @@ def deep_ntk_gram(model: torch.nn.Module, x: torch.Tensor, per_layer: bool = Fal
                          f"on {out.device}")
     blocks = row_blocks(n, block)
     size = blocks[0].stop
-    pbuf = torch.empty(depth, size, size, dtype=dtype, device=dev)
+    pbuf = torch.empty(size * size, dtype=dtype, device=dev)
     qbuf = torch.empty_like(pbuf)
     for bi, bj in lower_block_pairs(blocks):
-        p = pbuf[:, : bi.stop - bi.start, : bj.stop - bj.start]
-        q = qbuf[:, : bi.stop - bi.start, : bj.stop - bj.start]
-        torch.baddbmm(p, dlt[:, bi], dlt[:, bj].transpose(1, 2), beta=0, alpha=s, out=p)
-        torch.bmm(hid[:, bi], hid[:, bj].transpose(1, 2), out=q)
-        if per_layer:
-            torch.mul(p, q, out=out[:, bi, bj])
-        else:
-            torch.sum(p.mul_(q), dim=0, out=out[bi, bj])
+        shape = (bi.stop - bi.start, bj.stop - bj.start)
+        p, q = pbuf[: shape[0] * shape[1]].view(shape), qbuf[: shape[0] * shape[1]].view(shape)
+        for layer in range(depth):
+            torch.addmm(p, dlt[layer, bi], dlt[layer, bj].T, beta=0, alpha=s, out=p)
+            torch.mm(hid[layer, bi], hid[layer, bj].T, out=q)
+            if per_layer:
+                torch.mul(p, q, out=out[layer, bi, bj])
+            elif layer == 0:
+                torch.mul(p, q, out=out[bi, bj])
+            else:
+                out[bi, bj].addcmul_(p, q)
     return mirror_lower(out, blocks)
