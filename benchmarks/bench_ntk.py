@@ -20,7 +20,7 @@ if __package__ in (None, ""):
 
 import torch
 
-from benchmarks.common import Row, matmul_peak, parse_args, print_table, timed
+from benchmarks.common import Row, matmul_peak, matmul_rate, parse_args, print_table, timed
 from empirical.data import sphere_with_bias
 from empirical.deep import DeepLeakyNet
 from empirical.gram.deep import deep_ntk_layerwise_reference
@@ -59,6 +59,7 @@ def run(device: torch.device, quick: bool = False) -> list[Row]:
         x = sphere_with_bias(n, d, seed=0, device=device, dtype=dtype)
         net = DeepLeakyNet(d, m, depth, 0.0, seed=1, dtype=dtype, device=device)
         peak, shape = matmul_peak(device, dtype, ((n, m, m),))
+        at_shape = matmul_rate(device, dtype, (n, m, m))
         flops = deep_ntk_flops(n, m, depth, d) / 1e9
         ours = timed(lambda net=net, x=x, dtype=dtype: deep_ntk_gram(net, x, dtype=dtype), device, repeat=10)
         fast = deep_ntk_gram(net, x, dtype=dtype)
@@ -69,7 +70,8 @@ def run(device: torch.device, quick: bool = False) -> list[Row]:
         name = str(dtype).replace("torch.", "")
         work = f"NTK Gram, n={n}, m={m}, L={depth}, {name}"
         rows.append(Row("ntk", work, ours, base, "torch.func vmap∘jacrev, J_ℓJ_ℓᵀ per layer", gflops=flops,
-                        peak=peak, note=f"max rel. diff {err:.1e}; peak from matmul {shape}; flops {flops:.2f} G"))
+                        peak=peak, note=f"max rel. diff {err:.1e}; flops {flops:.2f} G; peak from matmul {shape}; "
+                             f"matmul {n}×{m}·{m}×{m} at {at_shape:.0f} GFLOP/s"))
         del ref
         if dtype == torch.float64:
             base2 = timed(lambda net=net, x=x: deep_ntk_layerwise_reference(net, x), device, repeat=5)

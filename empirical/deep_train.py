@@ -106,18 +106,20 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eta: float, steps:
     next_check = 0
     for step in range(steps + 1):
         k = slot.get(step)
+        check_now = k is not None and (step >= next_check or step == steps)
+        stepped = False
         if not sgd:
-            if closed_form and step < steps:
-                loss = model.gd_step(x, y, eta)  # F(W^(t)), then the step
-            else:
-                with torch.set_grad_enabled(step < steps):
+            if closed_form and step < steps and not check_now:  # F(W^(t)), then the step, in one sweep
+                loss, stepped = model.gd_step(x, y, eta), True
+            else:  # on a check step the weights move only once the loss has passed the check
+                with torch.set_grad_enabled(step < steps and not closed_form):
                     loss = 0.5 * torch.sum((model(x) - y) ** 2)
             if k is not None:
                 losses[k] = loss.detach()
         elif k is not None:
             with torch.no_grad():
                 losses[k] = 0.5 * torch.sum((model(x) - y) ** 2)
-        if k is not None and (step >= next_check or step == steps):
+        if check_now:
             next_check = step + check_every
             block = losses[checked:k + 1].cpu()  # the loop's only host synchronisation
             if loss0 is None:
@@ -135,6 +137,8 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eta: float, steps:
             if sgd:
                 idx = batches[step]
                 model.gd_step(x[idx], y[idx], eta * scale)
+            elif not stepped:
+                model.gd_step(x, y, eta)
             continue
         if sgd:
             idx = batches[step]

@@ -223,6 +223,29 @@ def test_trainer_closed_form_follows_the_autograd_trajectory(batch):
     assert a.weight_change == pytest.approx(b.weight_change, rel=1e-10)
 
 
+@pytest.mark.parametrize("alpha", [-1.0, -0.5, 0.0, 0.7])
+def test_two_layer_fused_gradient_equals_autograd_and_reuses_its_buffers(alpha):
+    from empirical.activations import get_activation, leaky_relu
+    from empirical.networks import TwoLayerNet
+
+    y = torch.linspace(-1, 1, 13, dtype=torch.float64)
+    for act in (leaky_relu(alpha), get_activation("tanh")):
+        net = TwoLayerNet(5, 40, act, seed=2)
+        loss = 0.5 * torch.sum((net(X) - y) ** 2)
+        (g,) = torch.autograd.grad(loss, [net.W])
+        cf_loss, cf_grad = net.loss_and_grad(X, y)
+        assert float(abs(cf_loss - loss.detach())) < 1e-13 * float(loss.detach())
+        assert _rel(cf_grad, g) < 1e-13
+    net = TwoLayerNet(5, 40, leaky_relu(alpha), seed=2)
+    net.loss_and_grad(X, y)
+    bufs = net._ws
+    net.loss_and_grad(X, y)
+    assert net._ws is bufs
+    loss4, _ = net.loss_and_grad(X[:4], y[:4])  # another n: new buffers, right answer
+    ref = 0.5 * torch.sum((net(X[:4]) - y[:4]) ** 2)
+    assert float(abs(loss4 - ref.detach())) < 1e-13 * float(ref.detach())
+
+
 # ---------------------------------------------------------------- smallest eigenvalues
 @pytest.mark.parametrize("k", [1, 4])
 def test_smallest_eigenvalues_of_a_deep_ntk_gram(k):
@@ -252,3 +275,31 @@ def test_benchmark_rows_and_table():
     assert missing.ratio is None
     table = markdown_table([time_row, rate_row, missing])
     assert table.count("\n") == 4 and "100×" in table and "50 % of 100" in table and "—" in table
+
+
+# ---------------------------------------------------------------- the same paths on a GPU
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+@cuda
+def test_gpu_fast_paths_match_cpu():
+    from empirical.activations import leaky_relu
+    from empirical.networks import TwoLayerNet
+    from empirical.train import gradient_descent
+
+    x = sphere_with_bias(300, 6, seed=0)
+    net = DeepLeakyNet(6, 48, 3, -0.5, seed=1)
+    gpu_net = DeepLeakyNet(6, 48, 3, -0.5, seed=1, device="cuda")
+    ref = deep_ntk_gram(net, x)
+    for block in (None, 100):
+        assert _rel(deep_ntk_gram(gpu_net, x.cuda(), block_rows=block).cpu(), ref) < 1e-12
+    assert _rel(deep_ntk_analytic(x.cuda(), -0.5, 4).cpu(), deep_ntk_analytic(x, -0.5, 4, fast=False)) < 1e-12
+    xs, ys = make_data("bias", 12, 5, seed=0)
+    cpu_tr = train(DeepLeakyNet(5, 32, 2, -1.0, seed=0), xs, ys, eta=0.02, steps=20)
+    gpu_tr = train(DeepLeakyNet(5, 32, 2, -1.0, seed=0, device="cuda"), xs.cuda(), ys.cuda(), eta=0.02, steps=20)
+    np.testing.assert_allclose(gpu_tr.loss, cpu_tr.loss, rtol=1e-9)
+    two_cpu = gradient_descent(TwoLayerNet(5, 64, leaky_relu(0.0), seed=0), xs, ys, 0.1, 20)
+    two_gpu = gradient_descent(TwoLayerNet(5, 64, leaky_relu(0.0), seed=0, device="cuda"), xs.cuda(), ys.cuda(), 0.1, 20)
+    np.testing.assert_allclose(two_gpu.loss, two_cpu.loss, rtol=1e-9)
+    h = deep_ntk_analytic(sphere_with_bias(400, 8, seed=0).cuda(), 0.0, 3)
+    np.testing.assert_allclose(smallest_eigenvalues(h, k=3, dense_below=100), eigvalsh(h)[:3], rtol=1e-10)
