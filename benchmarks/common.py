@@ -158,7 +158,7 @@ def markdown_table(rows: list[Row]) -> str:
             "| load | note |\n|---|---|---|---|---|---|---|---|---|---|")
     lines = [head]
     for r in rows:
-        ratio = "—" if r.ratio is None else f"{r.ratio:.3g}×"
+        ratio = "—" if r.ratio is None else (f"{r.ratio:.0f}×" if r.ratio >= 100 else f"{r.ratio:.3g}×")
         rate = "—" if r.rate is None else f"{r.rate:.1f}"
         share = "—" if r.peak_share is None else f"{100 * r.peak_share:.0f} % of {r.peak:.0f}"
         lines.append(f"| {r.bench} | {r.workload} | {_fmt_time(r.ours, r.ours_unit)} | "
