@@ -143,3 +143,23 @@ class DeepLeakyNet(nn.Module):
     def trained_parameters(self) -> list[nn.Parameter]:
         """The trained parameters: [W] (A and B are frozen buffers)."""
         return [self.W]
+
+    # ------------------------------------------------------------------ closed-form training (d_out = 1)
+    def loss_and_grad(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """½‖f(X) − y‖² and its gradient in W, in closed form (see :mod:`empirical.deep_grad`)."""
+        from .deep_grad import loss_and_grad
+
+        return loss_and_grad(self, x, y, self._workspace())
+
+    def gd_step(self, x: torch.Tensor, y: torch.Tensor, eta: float) -> torch.Tensor:
+        """W ← W − η∇F(W) in place, no autograd; returns F(W) before the step (a device scalar)."""
+        from .deep_grad import gd_step
+
+        return gd_step(self, x, y, eta, self._workspace())
+
+    def _workspace(self):
+        from .deep_grad import Workspace
+
+        if getattr(self, "_work", None) is None:
+            self._work = Workspace()
+        return self._work

@@ -4,7 +4,10 @@ F(W) = Σ_i ½‖f(x_i) − y_i‖² (a *sum*, README N6). GD: W ← W − η∇
 S ⊆ [n], |S| = b, uniformly without replacement, independently at every step, and step along the
 AZLS direction (n/b)·Σ_{i∈S}∇F_i, an unbiased estimate of ∇F (convergence.md §3).
 
-Only the parameters that require grad move (for :class:`empirical.deep.DeepLeakyNet`, W_1..W_L).
+Only the parameters that require grad move (for :class:`empirical.deep.DeepLeakyNet`, W_1..W_L). A
+model with a ``gd_step`` method (DeepLeakyNet with d_out = 1) takes its closed-form steps
+(:mod:`empirical.deep_grad`: no autograd, the update written into W by the GEMMs); others use
+autograd.
 The whole-data loss F(W^(t)) is written into a preallocated device tensor every ``record_every``
 steps; the loop talks to the host only every ``check_every`` steps, to stop on divergence (NaN/inf,
 or a loss that grew ``blowup``-fold over F(W^(0))). The SGD batches are drawn up front from a seeded
@@ -94,21 +97,29 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eta: float, steps:
         order = torch.rand(max(steps, 1), n, generator=generator(check_seed(seed)), dtype=torch.float64)
         batches = order.argsort(dim=1)[:, :b].to(x.device)
     scale = n / b
+    # closed-form steps (no autograd, the update written into W by the GEMM) when the model offers them
+    closed_form = (params is None and hasattr(model, "gd_step") and getattr(model, "d_out", None) == 1
+                   and y.ndim == 1 and len(trained) == 1 and x.dtype == y.dtype == trained[0].dtype)
     loss0: float | None = None
     diverged_at: int | None = None
     checked = 0  # slots [0, checked) were already checked for divergence
     next_check = 0
     for step in range(steps + 1):
         k = slot.get(step)
+        check_now = k is not None and (step >= next_check or step == steps)
+        stepped = False
         if not sgd:
-            with torch.set_grad_enabled(step < steps):
-                loss = 0.5 * torch.sum((model(x) - y) ** 2)
+            if closed_form and step < steps and not check_now:  # F(W^(t)), then the step, in one sweep
+                loss, stepped = model.gd_step(x, y, eta), True
+            else:  # on a check step the weights move only once the loss has passed the check
+                with torch.set_grad_enabled(step < steps and not closed_form):
+                    loss = 0.5 * torch.sum((model(x) - y) ** 2)
             if k is not None:
                 losses[k] = loss.detach()
         elif k is not None:
             with torch.no_grad():
                 losses[k] = 0.5 * torch.sum((model(x) - y) ** 2)
-        if k is not None and (step >= next_check or step == steps):
+        if check_now:
             next_check = step + check_every
             block = losses[checked:k + 1].cpu()  # the loop's only host synchronisation
             if loss0 is None:
@@ -122,6 +133,13 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eta: float, steps:
             checked = k + 1
         if step == steps:
             break
+        if closed_form:
+            if sgd:
+                idx = batches[step]
+                model.gd_step(x[idx], y[idx], eta * scale)
+            elif not stepped:
+                model.gd_step(x, y, eta)
+            continue
         if sgd:
             idx = batches[step]
             loss = 0.5 * torch.sum((model(x[idx]) - y[idx]) ** 2)

@@ -234,6 +234,8 @@ class DeepRescalingEquivalence(Check):
     """Reading (a) σ̃_α with N(0, 1/m), (b) σ_α/√(1+α²) with AZLS's N(0, 2/m) and (c) unscaled σ_α with
     N(0, 2/((1+α²)m)) init compute the NTK network's function, and GD steps convert as η' = s²η."""
 
+    version = 2  # measure() runs the fast NTK / closed-form GD paths (issue 6): same numbers up to rounding
+
     name = "deep_rescaling_equivalence"
     claim = ("The rescaled leaky ReLU σ̃_α = √(2/(1+α²))σ_α with N(0, 1/m) weights, σ_α/√(1+α²) with AZLS's "
              "N(0, 2/m) weights, and the unscaled σ_α with N(0, 2/((1+α²)m)) weights are the same deep network "
@@ -400,6 +402,8 @@ class DeepRescalingEquivalence(Check):
 class DeepNTKConvergence(Check):
     """‖Θ^(m) − Θ_W‖_F/‖Θ_W‖_F falls like m^(-1/2) for the W-only NTK of the AZLS/GLL network."""
 
+    version = 2  # measure() runs the fast NTK / closed-form GD paths (issue 6): same numbers up to rounding
+
     name = "deep_ntk_convergence"
     claim = ("The finite-width NTK of the trained matrices W_1..W_L of the AZLS/GLL network (A, B frozen) converges "
              "to the deep recursion Θ_W = Σ_ℓ K_{ℓ−1}·Π_{k≥ℓ} K̇_k as the width grows, with relative Frobenius error "
@@ -541,6 +545,8 @@ def _sgd_or_none(row: Mapping[str, Any], key: str, field: str) -> float:
 
 class _AlphaSweepCheck(Check):
     """Shared measurement of the α-ordering checks: one unit per (configuration, seed), all α inside."""
+
+    version = 2  # measure() runs the fast NTK / closed-form GD paths (issue 6): same numbers up to rounding
 
     _configs_key = "configs"
 
@@ -958,6 +964,8 @@ def _exponent(expr: sp.Expr, var: sp.Symbol) -> float:
 
 class DeepWidthDepthScaling(Check):
     """Measured exponents of the GD rate in m (SP, fixed η) and in L (fixed η) against the AZLS contraction."""
+
+    version = 2  # measure() runs the fast NTK / closed-form GD paths (issue 6): same numbers up to rounding
 
     name = "deep_width_depth_scaling"
     claim = ("At a fixed step size in AZLS's standard parameterisation (A, W ~ N(0, 2/m)), the per-step GD contraction "

@@ -38,6 +38,8 @@ class DuGDBound(Check):
     """GD on a wide two-layer net: the loss stays under the Du et al. curve built from the measured λ₀,
     and the measured rates order like c_α."""
 
+    version = 2  # measure() trains with the workspace-fused closed-form gradient (issue 6): same up to rounding
+
     order = 60
     name = "du_gd_bound"
     claim = ("Full-batch GD on a wide two-layer leaky-ReLU net (first layer trained) satisfies "
@@ -173,6 +175,8 @@ class DuGDBound(Check):
 
 class AroraDynamics(Check):
     """The residual of GD follows ‖(I − ηH)^t r(0)‖, with an error that shrinks with width."""
+
+    version = 2  # measure() trains with the workspace-fused closed-form gradient (issue 6): same up to rounding
 
     order = 70
     name = "arora_dynamics"
