@@ -78,6 +78,9 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eta: float, steps:
     x = check_matrix(x, "X")
     n = x.shape[0]
     y = _check_labels(y, n)
+    p0 = next(model.parameters())
+    if x.dtype != p0.dtype or y.dtype != p0.dtype:
+        raise TypeError(f"dtypes differ: X is {x.dtype}, y is {y.dtype}, the model's parameters are {p0.dtype}")
     eta = check_positive_float(eta, "eta")
     steps = check_positive_int(steps, "steps", minimum=0)
     b = n if batch is None else check_positive_int(batch, "batch")

@@ -74,6 +74,9 @@ CASES = [
     ("deep L = 0", lambda: DeepLeakyNet(5, 8, 0, 0.0, seed=0), ValueError, "depth=0"),
     ("deep alpha NaN", lambda: DeepLeakyNet(5, 8, 2, float("nan"), seed=0), ValueError, "alpha=nan"),
     ("deep analytic NTK, L = 0", lambda: deep_ntk_analytic(X, 0.0, 0), ValueError, "depth=0"),
+    ("deep analytic NTK, non-unit-norm data", lambda: deep_ntk_analytic(2 * X, 0.0, 2), ValueError, "unit norm"),
+    ("deep training, mismatched dtypes", lambda: deep_train(_deep(), X.float(), Y.float(), 0.1, 3), TypeError,
+     "torch.float32"),
     ("deep empirical NTK, wrong input width", lambda: deep_ntk_layerwise(_deep(), X[:, :4]), ValueError, "(10, 4)"),
     # --- Gram matrices, eigenvalues, training
     ("kernel parameter unknown", lambda: kernel_matrix(X, B.H_tilde, alpha=0.2, beta=1), ValueError, "beta"),

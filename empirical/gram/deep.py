@@ -30,7 +30,7 @@ import torch
 
 import bounds
 
-from ..validation import check_alpha, check_matrix, check_positive_int
+from ..validation import check_alpha, check_matrix, check_positive_int, check_unit_norm
 from .deep_analytic import arc_cosine_coefficients, deep_ntk_arc_cosine
 from .deep_fast import deep_ntk_gram
 
@@ -71,7 +71,7 @@ def deep_ntk_analytic(x: torch.Tensor, alpha: float, depth: int, average: bool =
     """
     alpha = check_alpha(alpha)
     depth = check_positive_int(depth, "depth")
-    x = check_matrix(x, "X").double()
+    x = check_unit_norm(check_matrix(x, "X")).double()  # Θ_W is a function of ρ only for unit-norm inputs
     probe = torch.zeros((), dtype=torch.float64)  # the structure test runs on the CPU
     f_k = _formula(nngp, {"alpha", "rho"}, probe)
     f_kd = _formula(derivative, {"alpha", "rho"}, probe)
