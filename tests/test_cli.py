@@ -74,3 +74,11 @@ def test_run_writes_report_and_resumes(tmp_path, capsys):
     assert {k: v for k, v in again.items() if k != "timing"} == first
     assert main([*args, "--fresh"]) == 0
     assert json.loads((out / "report.json").read_text())["timing"]["reused_units"] == 0
+
+
+def test_fit_common_slope_ignores_group_levels():
+    from verification.rules import fit_common_slope
+
+    x = [0.0, 1.0, 2.0, 3.0]
+    fit = fit_common_slope([(x, [10 - 0.5 * v for v in x]), (x, [-3 - 0.5 * v for v in x])])
+    assert fit.slope == pytest.approx(-0.5) and fit.se == pytest.approx(0.0, abs=1e-12)

@@ -18,6 +18,7 @@ from empirical.rates import spread as seed_spread
 __all__ = [
     "SlopeFit",
     "bonferroni_z",
+    "fit_common_slope",
     "fit_slope",
     "kendall_tau_test",
     "max_abs_z",
@@ -77,6 +78,21 @@ def fit_slope(x: Sequence[float], y: Sequence[float]) -> SlopeFit:
     resid = ya - intercept - slope * xa
     se = math.sqrt(float(resid @ resid) / max(xa.size - 2, 1) / sxx)
     return SlopeFit(slope, intercept, se, int(xa.size))
+
+
+def fit_common_slope(groups: Sequence[tuple[Sequence[float], Sequence[float]]]) -> SlopeFit:
+    """One slope shared by several groups of (x, y) points, each with its own intercept.
+
+    Each group is centred on its own means and the centred points are pooled into one OLS fit — e.g.
+    log error against log width for several α, whose levels differ but whose rate the theory fixes.
+    """
+    xs: list[float] = []
+    ys: list[float] = []
+    for gx, gy in groups:
+        ax, ay = np.asarray(gx, dtype=np.float64), np.asarray(gy, dtype=np.float64)
+        xs += list(ax - ax.mean())
+        ys += list(ay - ay.mean())
+    return fit_slope(xs, ys)
 
 
 def kendall_tau_test(measured: Sequence[float], predicted: Sequence[float]) -> tuple[float, float]:

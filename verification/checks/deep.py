@@ -590,6 +590,17 @@ class _AlphaSweepCheck(Check):
                         out.append(f"{key.upper()} at α={a} diverged at step {row[key]['diverged_at']}")
         return out
 
+    @staticmethod
+    def _matched_prediction(res: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray | None, float]:
+        """α grid, the prediction rescaled to the measured mean at the α nearest 0 (None if it cannot be), and that α."""
+        al = np.asarray(res["alphas"], float)
+        pred = np.asarray(res["predicted"], float)
+        mean = np.asarray(res["seed_mean"], float)
+        i0 = int(np.argmin(np.abs(al)))
+        if not (np.isfinite(pred[i0]) and pred[i0] != 0 and np.isfinite(mean[i0])):
+            return al, None, float(al[i0])
+        return al, pred / pred[i0] * mean[i0], float(al[i0])
+
     def _plot_orderings(self, fig: Any, results: Mapping[str, Mapping[str, Any]], title_pred: str) -> None:
         names = list(results)
         axes = fig.subplots(1, len(names)) if len(names) > 1 else [fig.subplots(1, 1)]
@@ -599,10 +610,9 @@ class _AlphaSweepCheck(Check):
             mean = np.asarray(res["seed_mean"], float)
             std = np.asarray(res.get("seed_std", np.zeros_like(mean)), float)
             ax.errorbar(al, mean, yerr=std, fmt="o-", label="measured (seed mean ± sd)")
-            pred = np.asarray(res["predicted"], float)
-            i0 = int(np.argmin(np.abs(al)))
-            if np.isfinite(pred[i0]) and pred[i0] != 0 and np.isfinite(mean[i0]):
-                ax.plot(al, pred / pred[i0] * mean[i0], "r--", label=f"{title_pred} (matched at α={al[i0]:g})")
+            _, matched, a0 = self._matched_prediction(res)
+            if matched is not None:
+                ax.plot(al, matched, "r--", label=f"{title_pred} (matched at α={a0:g})")
             ax.set(title=qn, xlabel="α")
             ax.legend(fontsize=6)
 
@@ -852,13 +862,10 @@ class DeepAlphaOutsideAssumptions(_AlphaSweepCheck):
         first = next(iter(decision.details.values()))
         self._plot_orderings(fig, first["tests"], "λ_min(Θ_W)")
         for ax, qn in zip(fig.axes, first["vs_c_alpha"], strict=False):
-            res = first["vs_c_alpha"][qn]
-            al = np.asarray(res["alphas"], float)
-            pred = np.asarray(res["predicted"], float)
-            mean = np.asarray(res["seed_mean"], float)
-            i0 = int(np.argmin(np.abs(al)))
-            ax.plot(al, pred / pred[i0] * mean[i0], "g:", label="∝ c_α (GLL form)")
-            ax.legend(fontsize=6)
+            al, matched, _ = self._matched_prediction(first["vs_c_alpha"][qn])
+            if matched is not None:
+                ax.plot(al, matched, "g:", label="∝ c_α (GLL form)")
+                ax.legend(fontsize=6)
 
 
 class DeepSyntheticExperiment(_AlphaSweepCheck):

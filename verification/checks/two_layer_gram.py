@@ -19,7 +19,7 @@ from empirical.gram.analytic import kernel_matrix
 from empirical.networks import TwoLayerNet
 
 from ..check import Check, Decision, Mutant, Unit, Verdict
-from ..rules import fit_slope, seed_spread
+from ..rules import fit_common_slope, fit_slope, seed_spread
 
 _FAMILY_ERROR = 1e-3
 _GROUPS = 16  # neuron groups behind every finite-width λ_min standard error
@@ -108,7 +108,7 @@ class FiniteWidthGram(Check):
                params: Mapping[str, Any]) -> Decision:
         slope_pred = float(bounds_by_role["concentration"].exponent(B.m))
         var_fn = bounds_by_role["variance"].numpy()
-        logm, logerr, ratios = [], [], []
+        groups, ratios = [], []
         per_alpha: dict[str, Any] = {}
         for a in params["alphas"]:
             xs, ys = [], []
@@ -123,16 +123,8 @@ class FiniteWidthGram(Check):
                     ratios.append(fro2 / pred_fro2)
             fit = fit_slope(xs, ys)
             per_alpha[f"{a:g}"] = {"slope": fit.slope, "slope_se": fit.se}
-            logm += xs
-            logerr += ys
-        # slope: pooled over α with a per-α intercept (the level depends on α, the rate does not)
-        xs_c, ys_c = [], []
-        k = len(params["widths"]) * (len(logm) // (len(params["alphas"]) * len(params["widths"])))
-        for i in range(len(params["alphas"])):
-            xa, ya = np.asarray(logm[i * k:(i + 1) * k]), np.asarray(logerr[i * k:(i + 1) * k])
-            xs_c += (xa - xa.mean()).tolist()
-            ys_c += (ya - ya.mean()).tolist()
-        fit = fit_slope(xs_c, ys_c)
+            groups.append((xs, ys))
+        fit = fit_common_slope(groups)  # the level depends on α, the rate does not
         model_tol = 0.05
         q = float(stats.t.ppf(1 - _FAMILY_ERROR / 2, max(fit.n - 1 - len(params["alphas"]), 1)))
         slope_ok = abs(fit.slope - slope_pred) <= q * fit.se + model_tol

@@ -22,7 +22,7 @@ from empirical.rates import log_slope
 from empirical.train import gradient_descent
 
 from ..check import Check, Decision, Mutant, Unit, Verdict
-from ..rules import fit_slope, kendall_tau_test, seed_spread
+from ..rules import fit_common_slope, kendall_tau_test, seed_spread
 
 _FAMILY_ERROR = 1e-3
 
@@ -223,7 +223,7 @@ class AroraDynamics(Check):
         if div:
             return Decision(Verdict.INCONCLUSIVE, f"inconclusive: {div}", "a diverged run cannot be judged", {}, {}, "n/a")
         slope_pred = float(bounds_by_role["error"].exponent(B.m))
-        xs, ys, per = [], [], {}
+        groups, per = [], {}
         for a in params["alphas"]:
             la, ld = [], []
             for w in params["widths"]:
@@ -232,10 +232,8 @@ class AroraDynamics(Check):
                 per[f"alpha={a:g},m={w}"] = seed_spread(devs)
                 la += [np.log(w)] * len(devs)
                 ld += list(np.log(devs))
-            la_arr, ld_arr = np.asarray(la), np.asarray(ld)
-            xs += list(la_arr - la_arr.mean())
-            ys += list(ld_arr - ld_arr.mean())
-        fit = fit_slope(xs, ys)
+            groups.append((la, ld))
+        fit = fit_common_slope(groups)  # one intercept per α, one rate
         q = float(stats.t.ppf(1 - _FAMILY_ERROR / 2, max(fit.n - 1 - len(params["alphas"]), 1)))
         model_tol = 0.15
         gap = abs(fit.slope - slope_pred)
