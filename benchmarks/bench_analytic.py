@@ -1,7 +1,7 @@
 """Infinite-width deep NTK Θ_W (L = 5): the arc-cosine fast path against the term-by-term lambdified recursion.
 
 Workload (full): n = 4096 unit-norm inputs (AZLS/GLL data with the bias coordinate), d = 10, L = 5,
-α = 0, float64. Ours: :func:`empirical.gram.deep.deep_ntk_analytic` (one arcsin and one square root
+α = 0, float64. Ours: :func:`empirical.deep.ntk.deep_ntk_analytic` (one arcsin and one square root
 per entry and layer, symmetric cache-sized tiles). Baseline: the same function with ``fast=False``
 (the formulas of :mod:`bounds` lambdified term by term over the whole matrix), in the same process.
 Target: under 1 s on the 2-core CPU.
@@ -19,7 +19,7 @@ import torch
 
 from benchmarks.common import Row, parse_args, print_table, timed
 from empirical.data import sphere_with_bias
-from empirical.gram.deep import deep_ntk_analytic
+from empirical.deep.ntk import deep_ntk_analytic
 
 
 def run(device: torch.device, quick: bool = False) -> list[Row]:

@@ -18,8 +18,8 @@ import torch
 
 from benchmarks.common import Row, parse_args, print_table, timed
 from empirical.data import sphere_with_bias
+from empirical.deep.ntk import deep_ntk_analytic
 from empirical.eigen import smallest_eigenvalues
-from empirical.gram.deep import deep_ntk_analytic
 
 
 def run(device: torch.device, quick: bool = False) -> list[Row]:

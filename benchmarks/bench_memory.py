@@ -1,10 +1,10 @@
 """Peak memory of the empirical NTK Gram for large n: row/column blocks against the unblocked reference.
 
 Workload (full): n = 20 000 inputs, m = 1024, L = 3, d = 16, float64 — the Gram alone is n²·8 B =
-3.2 GB. Ours: :func:`empirical.gram.deep.deep_ntk_layerwise` with ``block_rows=2048``: the 2·L·n·m
+3.2 GB. Ours: :func:`empirical.deep.ntk.deep_ntk_layerwise` with ``block_rows=2048``: the 2·L·n·m
 feature matrices (h̃_{ℓ−1}, δ̃_ℓ) once, then the lower block triangle of Θ filled block by block with
 O(L·block²) scratch; per-example Jacobians (n·L·m² numbers: 515 GB here) are never formed. Baseline:
-:func:`empirical.gram.deep.deep_ntk_layerwise_reference` (per layer two full n×n products, the
+:func:`empirical.deep.ntk.deep_ntk_layerwise_reference` (per layer two full n×n products, the
 (L, n, n) stack and its sum), run at n = 20 000 only where it fits (a GPU), and at n = 5000 everywhere.
 
 Peak memory is the increase over the memory in use just before the call: on the CPU the peak
@@ -40,8 +40,8 @@ def _status(field: str) -> float:
 def measure(method: str, n: int, m: int, depth: int, d: int, device: torch.device, block: int) -> dict:
     """Time and peak extra memory (bytes) of one Gram, in this process."""
     from empirical.data import sphere_with_bias
-    from empirical.deep import DeepLeakyNet
-    from empirical.gram.deep import deep_ntk_layerwise, deep_ntk_layerwise_reference
+    from empirical.deep.network import DeepLeakyNet
+    from empirical.deep.ntk import deep_ntk_layerwise, deep_ntk_layerwise_reference
 
     fn = (lambda net, x: deep_ntk_layerwise(net, x, block_rows=block)) if method == "blocked" else deep_ntk_layerwise_reference
     fn(DeepLeakyNet(d, 64, depth, 0.0, seed=1, device=device), sphere_with_bias(64, d, seed=0, device=device))  # load
@@ -77,7 +77,7 @@ def _in_subprocess(method: str, n: int, m: int, depth: int, d: int, block: int) 
 
 
 def run(device: torch.device, quick: bool = False) -> list[Row]:
-    from empirical.gram.deep_fast import deep_ntk_flops
+    from empirical.deep.ntk_fast import deep_ntk_flops
 
     m, depth, d, block = 1024, 3, 16, 2048
     big, small = (6000, 2000) if quick else (20_000, 5000)

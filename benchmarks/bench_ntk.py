@@ -1,12 +1,12 @@
 """Empirical NTK Gram of the L-hidden-layer net: ours against the torch.func Jacobian-contraction recipe.
 
 Workload (full): n = 512 inputs, width m = 1024, L = 3 trained m×m matrices, d = 16, float64 (and a
-float32 row). Ours: :func:`empirical.gram.deep_fast.deep_ntk_gram`. Baselines, measured in the same
+float32 row). Ours: :func:`empirical.deep.ntk_fast.deep_ntk_gram`. Baselines, measured in the same
 process: (1) the torch.func recipe — per-example Jacobians by ``vmap(jacrev(f))`` contracted as
 Θ = Σ_ℓ J_ℓJ_ℓᵀ, taking f as a function of one layer's W_ℓ at a time so that J_ℓ (n·m² numbers,
 4.3 GB in float64) fits in memory instead of the full n·L·m² (12.9 GB); (2) the straightforward layer-by-layer closed form
-:func:`empirical.gram.deep.deep_ntk_layerwise_reference`. Flops counted for ours
-(:func:`empirical.gram.deep_fast.deep_ntk_flops`): 2ndm + 2Lnm² (forward) + 2(L−1)nm² (backward)
+:func:`empirical.deep.ntk.deep_ntk_layerwise_reference`. Flops counted for ours
+(:func:`empirical.deep.ntk_fast.deep_ntk_flops`): 2ndm + 2Lnm² (forward) + 2(L−1)nm² (backward)
 + 2Ln²m (contraction: two symmetric n×n×m products per layer at n²m each).
 """
 
@@ -22,9 +22,9 @@ import torch
 
 from benchmarks.common import Row, matmul_peak, matmul_rate, parse_args, print_table, timed
 from empirical.data import sphere_with_bias
-from empirical.deep import DeepLeakyNet
-from empirical.gram.deep import deep_ntk_layerwise_reference
-from empirical.gram.deep_fast import deep_ntk_flops, deep_ntk_gram
+from empirical.deep.network import DeepLeakyNet
+from empirical.deep.ntk import deep_ntk_layerwise_reference
+from empirical.deep.ntk_fast import deep_ntk_flops, deep_ntk_gram
 
 
 def torchfunc_ntk(model: DeepLeakyNet, x: torch.Tensor, chunk: int = 64) -> torch.Tensor:

@@ -2,8 +2,8 @@
 
 Baseline, per step: ``opt.zero_grad(); loss = ½‖f(X) − y‖²; loss.backward(); opt.step()`` with
 ``torch.optim.SGD(lr=η)`` and ``losses.append(loss.item())`` (the usual loop: autograd, an optimizer
-and one host synchronisation per step). Ours: :func:`empirical.train.gradient_descent` for the
-two-layer net (closed-form gradient) and :func:`empirical.deep_train.train` for the deep net
+and one host synchronisation per step). Ours: :func:`empirical.two_layer.train.gradient_descent` for the
+two-layer net (closed-form gradient) and :func:`empirical.deep.train.train` for the deep net
 (closed-form step written into W by the GEMMs); both record the loss of every step on the device and
 synchronise only every ``check_every`` steps. Same initial weights, same step size, float64; the note
 gives the relative difference of the final losses of the two runs.
@@ -26,10 +26,10 @@ import torch
 from benchmarks.common import Row, device_sync, matmul_peak, parse_args, print_table
 from empirical.activations import leaky_relu
 from empirical.data import labels, sphere_with_bias
-from empirical.deep import DeepLeakyNet
-from empirical.deep_train import train
-from empirical.networks import TwoLayerNet
-from empirical.train import gradient_descent
+from empirical.deep.network import DeepLeakyNet
+from empirical.deep.train import train
+from empirical.two_layer.network import TwoLayerNet
+from empirical.two_layer.train import gradient_descent
 
 
 def plain_loop(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eta: float, steps: int) -> list[float]:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from . import symbols as S
+from bounds import symbols as S
 
 __all__ = ["Bound", "DomainError", "Optimum", "Provenance", "Side"]
 
@@ -356,7 +356,7 @@ class Bound:
 
     @cached_property
     def _torch_fn(self) -> Callable[..., Any]:
-        from .special import TorchPrinterWithImplemented
+        from bounds.special import TorchPrinterWithImplemented
 
         return sp.lambdify(self.variables, self.expr, modules="torch", printer=TorchPrinterWithImplemented)
 

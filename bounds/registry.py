@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .core import Bound, Provenance, Side
+from bounds.core import Bound, Provenance, Side
 
 __all__ = ["all_bounds", "define", "get", "register", "table"]
 

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from scipy import integrate, special
 
-from .validation import check_alpha, check_positive_int
+from empirical.validation import check_alpha, check_positive_int
 
 __all__ = ["ACTIVATIONS", "Activation", "get_activation", "hermite_coefficients", "leaky_relu"]
 
@@ -142,7 +142,7 @@ def hermite_coefficients(act: Activation, k_max: int, nodes: int | None = None) 
 
     ν_k = E[c_φ φ'(g)·h_k(g)] with h_k = He_k/√k!, by Gauss–Hermite quadrature (probabilists'
     weight) with ``nodes`` points (default 2·k_max + 200), in float64. Accurate for smooth φ'
-    (tanh, swish, polynomials); for a φ' with a jump use the closed forms of :mod:`bounds.kernels`.
+    (tanh, swish, polynomials); for a φ' with a jump use the closed forms of :mod:`bounds.two_layer.kernels`.
     """
     k_max = check_positive_int(k_max, "k_max", minimum=0)
     if not act.smooth:

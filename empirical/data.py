@@ -17,7 +17,7 @@ import math
 
 import torch
 
-from .validation import check_matrix, check_positive_int, check_seed, check_unit_norm
+from empirical.validation import check_matrix, check_positive_int, check_seed, check_unit_norm
 
 __all__ = ["generator", "labels", "min_angle", "separation", "sphere", "sphere_with_bias", "subspace_sphere"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .validation import check_matrix
+from empirical.validation import check_matrix
 
 __all__ = ["eigh", "eigvalsh", "lambda_max", "lambda_min", "smallest_eigenvalues"]
 

@@ -33,6 +33,7 @@ def quick_measurements() -> Callable[[str], tuple[Any, dict[str, Any], dict[str,
     Measurements never depend on a bound, so every mutant test of a check reuses them.
     """
     from verification import get_check
+    from verification.check import Measurements
     from verification.runner import run_check
 
     cache: dict[str, tuple[Any, dict[str, Any], dict[str, Any]]] = {}
@@ -40,7 +41,7 @@ def quick_measurements() -> Callable[[str], tuple[Any, dict[str, Any], dict[str,
     def get(name: str) -> tuple[Any, dict[str, Any], dict[str, Any]]:
         if name not in cache:
             check = get_check(name)
-            measured: dict[str, Any] = {}
+            measured = Measurements()
             run_check(check, "quick", device="cpu", measurements_out=measured)
             cache[name] = (check, measured, check.params("quick"))
         return cache[name]

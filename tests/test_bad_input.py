@@ -15,13 +15,13 @@ import bounds as B
 from empirical import activations as A
 from empirical import data as D
 from empirical.benign.margin import max_margin
-from empirical.deep import DeepLeakyNet
-from empirical.deep_train import train as deep_train
+from empirical.deep.network import DeepLeakyNet
+from empirical.deep.ntk import deep_ntk_analytic, deep_ntk_layerwise
+from empirical.deep.train import train as deep_train
 from empirical.eigen import eigvalsh, smallest_eigenvalues
 from empirical.gram import kernel_matrix, leaky_gram, mc_dual_kernels
-from empirical.gram.deep import deep_ntk_analytic, deep_ntk_layerwise
-from empirical.networks import TwoLayerNet
-from empirical.train import gradient_descent
+from empirical.two_layer.network import TwoLayerNet
+from empirical.two_layer.train import gradient_descent
 from verification import get_check, run_check
 
 X = D.sphere_with_bias(10, 5, seed=0)

@@ -1,10 +1,10 @@
 """Fast paths against their reference paths (float64, tight tolerances, small sizes; no timing asserts).
 
-* the deep empirical NTK (:mod:`empirical.gram.deep_fast`) against the straightforward layer-by-layer
+* the deep empirical NTK (:mod:`empirical.deep.ntk_fast`) against the straightforward layer-by-layer
   closed form and the generic torch.func Jacobians, blocked and unblocked;
-* the arc-cosine evaluation of Θ_W (:mod:`empirical.gram.deep_analytic`) against the term-by-term
+* the arc-cosine evaluation of Θ_W (:mod:`empirical.deep.ntk_analytic`) against the term-by-term
   lambdified recursion, and its refusal of formulas without that structure;
-* closed-form deep GD steps (:mod:`empirical.deep_grad`) against autograd;
+* closed-form deep GD steps (:mod:`empirical.deep.grad`) against autograd;
 * the smallest-eigenvalue solver against eigvalsh;
 * the benchmark baselines and table helpers (they must compute the same thing as ours).
 """
@@ -19,16 +19,16 @@ import torch
 
 import bounds as B
 from empirical.data import sphere, sphere_with_bias
-from empirical.deep import PARAMETERISATIONS, DeepLeakyNet
-from empirical.deep_data import near_antipodal_sphere
-from empirical.deep_experiments import make_data
-from empirical.deep_grad import Workspace, gd_step, loss_and_grad
-from empirical.deep_train import train
+from empirical.deep.data import near_antipodal_sphere
+from empirical.deep.experiments import make_data
+from empirical.deep.grad import Workspace, gd_step, loss_and_grad
+from empirical.deep.network import PARAMETERISATIONS, DeepLeakyNet
+from empirical.deep.ntk import deep_ntk_analytic, deep_ntk_layerwise, deep_ntk_layerwise_reference
+from empirical.deep.ntk_analytic import deep_ntk_arc_cosine
+from empirical.deep.ntk_fast import deep_ntk_features, deep_ntk_flops, deep_ntk_gram
+from empirical.deep.train import train
 from empirical.eigen import eigvalsh, smallest_eigenvalues
 from empirical.gram.blocks import default_block, lower_block_pairs, mirror_lower, row_blocks
-from empirical.gram.deep import deep_ntk_analytic, deep_ntk_layerwise, deep_ntk_layerwise_reference
-from empirical.gram.deep_analytic import deep_ntk_arc_cosine
-from empirical.gram.deep_fast import deep_ntk_features, deep_ntk_flops, deep_ntk_gram
 from empirical.gram.finite import ntk_gram_func
 
 X = sphere_with_bias(13, 5, seed=3)
@@ -226,7 +226,7 @@ def test_trainer_closed_form_follows_the_autograd_trajectory(batch):
 @pytest.mark.parametrize("alpha", [-1.0, -0.5, 0.0, 0.7])
 def test_two_layer_fused_gradient_equals_autograd_and_reuses_its_buffers(alpha):
     from empirical.activations import get_activation, leaky_relu
-    from empirical.networks import TwoLayerNet
+    from empirical.two_layer.network import TwoLayerNet
 
     y = torch.linspace(-1, 1, 13, dtype=torch.float64)
     for act in (leaky_relu(alpha), get_activation("tanh")):
@@ -284,8 +284,8 @@ cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA de
 @cuda
 def test_gpu_fast_paths_match_cpu():
     from empirical.activations import leaky_relu
-    from empirical.networks import TwoLayerNet
-    from empirical.train import gradient_descent
+    from empirical.two_layer.network import TwoLayerNet
+    from empirical.two_layer.train import gradient_descent
 
     x = sphere_with_bias(300, 6, seed=0)
     net = DeepLeakyNet(6, 48, 3, -0.5, seed=1)

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import bounds
 from bounds import Bound
 
-__all__ = ["PROFILES", "Check", "CheckResult", "Decision", "Mutant", "Unit", "Verdict"]
+__all__ = ["PROFILES", "Check", "CheckResult", "Decision", "Measurements", "Mutant", "Unit", "Verdict"]
 
 #: the run profiles every check supports
 PROFILES = ("quick", "full")
@@ -52,6 +52,56 @@ class Unit:
         blob = json.dumps(dict(self.params), sort_keys=True, default=str)
         digest = hashlib.sha256(blob.encode()).hexdigest()[:12]
         return f"{self.config}|seed={self.seed}|{digest}"
+
+
+class Measurements(dict):
+    """The records of a check's units, keyed by :attr:`Unit.key`, each with its :class:`Unit` beside it.
+
+    ``decide`` reads configuration values from the unit (``m.unit(key).params``, :meth:`records`,
+    :meth:`select`, :meth:`group`), never by parsing key strings. It is a ``dict`` of key → record,
+    so stores, reports and figures treat it as before.
+    """
+
+    def __init__(self, pairs: Any = ()) -> None:
+        super().__init__()
+        self.units: dict[str, Unit] = {}
+        for unit, record in pairs:
+            self.add(unit, record)
+
+    def add(self, unit: Unit, record: Mapping[str, Any]) -> None:
+        """Store ``record`` as the measurement of ``unit``."""
+        self[unit.key] = record
+        self.units[unit.key] = unit
+
+    def update(self, other: Any = (), **kw: Any) -> None:  # type: ignore[override]
+        if isinstance(other, Measurements):
+            self.units.update(other.units)
+        super().update(other, **kw)
+
+    def unit(self, key: str) -> Unit:
+        """The unit measured under ``key``."""
+        try:
+            return self.units[key]
+        except KeyError:
+            raise KeyError(f"no unit is stored under key {key!r}") from None
+
+    def records(self) -> list[tuple[Unit, Mapping[str, Any]]]:
+        """(unit, record) pairs in insertion order."""
+        return [(self.units[k], rec) for k, rec in self.items()]
+
+    def select(self, **params: Any) -> list[tuple[Unit, Mapping[str, Any]]]:
+        """The (unit, record) pairs whose params (or ``config``/``seed``) equal the given values."""
+        def value(u: Unit, k: str) -> Any:
+            return u.config if k == "config" else u.seed if k == "seed" else u.params.get(k)
+        return [(u, r) for u, r in self.records() if all(value(u, k) == v for k, v in params.items())]
+
+    def group(self, *names: str) -> dict[Any, list[tuple[Unit, Mapping[str, Any]]]]:
+        """(unit, record) pairs grouped by the values of params ``names`` (a tuple key if several)."""
+        out: dict[Any, list[tuple[Unit, Mapping[str, Any]]]] = {}
+        for u, r in self.records():
+            vals = tuple(u.config if k == "config" else u.seed if k == "seed" else u.params.get(k) for k in names)
+            out.setdefault(vals[0] if len(names) == 1 else vals, []).append((u, r))
+        return out
 
 
 @dataclass(frozen=True)

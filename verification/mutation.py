@@ -18,14 +18,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .check import Check, Verdict
+from .check import Check, Measurements, Verdict
 from .check_all import UsageError, _Parser
 
 
 def _measure(check: Check, seeds: list[int], device: str) -> tuple[dict, dict]:
     from .runner import run_check
 
-    measured: dict = {}
+    measured = Measurements()
     run_check(check, "quick", seeds=seeds, device=device, measurements_out=measured)
     return measured, check.params("quick")
 

@@ -1,6 +1,7 @@
 """Discovery of the checks: every ``Check`` subclass in a module of ``verification.checks``.
 
-A new slice adds a module to ``verification/checks/``; nothing else needs editing.
+Checks live in ``verification/checks/<slice>/<check_name>.py`` (one check per module); discovery walks
+the slice subpackages, so a new check is one new file and nothing else needs editing.
 """
 
 from __future__ import annotations
@@ -16,18 +17,20 @@ __all__ = ["all_checks", "get_check", "select"]
 
 
 def all_checks() -> list[Check]:
-    """One instance of every concrete check, in a stable order (``order``, then module and class name)."""
+    """One instance of every concrete check, in a stable order (``order``, then slice, then check name)."""
     from . import checks as pkg
 
     found: dict[str, type[Check]] = {}
-    for info in pkgutil.iter_modules(pkg.__path__):
-        mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
+    for info in pkgutil.walk_packages(pkg.__path__, prefix=f"{pkg.__name__}."):
+        if info.ispkg:
+            continue
+        mod = importlib.import_module(info.name)
         for _, cls in inspect.getmembers(mod, inspect.isclass):
             if issubclass(cls, Check) and not inspect.isabstract(cls) and cls.__module__ == mod.__name__:
                 if cls.name in found:
                     raise RuntimeError(f"two checks are named {cls.name!r}")
                 found[cls.name] = cls
-    ordered = sorted(found.values(), key=lambda c: (c.order, c.__module__, c.__name__))
+    ordered = sorted(found.values(), key=lambda c: (c.order, c.__module__.split(".")[2], c.name))
     return [cls() for cls in ordered]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from bounds import Bound
 from empirical.device import resolve_device
 
-from .check import PROFILES, Check, CheckResult
+from .check import PROFILES, Check, CheckResult, Measurements
 from .store import UnitStore
 
 __all__ = ["check_seeds", "run_check"]
@@ -59,12 +59,12 @@ def run_check(check: Check, profile: str = "quick", seeds: Sequence[int] | None 
     params = apply_overrides(check, check.params(profile), overrides)
     units = check.units(params, seed_list)
     t0 = time.perf_counter()
-    measured: dict[str, Any] = {}
+    measured = Measurements()
     for unit in units:
         got = store.load(check.name, check.version, unit.key, dev.type)
         if got is None:
             got = store.save(check.name, check.version, unit.key, dev.type, check.measure(unit, dev))
-        measured[unit.key] = got
+        measured.add(unit, got)
         if on_unit is not None:
             on_unit()
     t1 = time.perf_counter()

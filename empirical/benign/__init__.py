@@ -2,10 +2,10 @@
 max-margin solver, test-error/SNR metrics and batched experiment runners (theory handbook
 benign-overfitting.md)."""
 
-from .data import HashimotoData, KarhadkarData, hashimoto_data, hashimoto_test, karhadkar_data
-from .experiments import hashimoto_batch, kgmmn_batch
-from .margin import MaxMarginResult, max_margin, max_margin_batch
-from .metrics import (
+from empirical.benign.data import HashimotoData, KarhadkarData, hashimoto_data, hashimoto_test, karhadkar_data
+from empirical.benign.experiments import hashimoto_batch, kgmmn_batch
+from empirical.benign.margin import MaxMarginResult, max_margin, max_margin_batch
+from empirical.benign.metrics import (
     group_direction,
     hashimoto_errors,
     kgmmn_linear_error,
@@ -16,8 +16,8 @@ from .metrics import (
     normal_cdf,
     snr_quantities,
 )
-from .network import forward, init_weights, leaky, leaky_grad, outer_weights
-from .train import BenignTrace, margins, train_first_layer
+from empirical.benign.network import forward, init_weights, leaky, leaky_grad, outer_weights
+from empirical.benign.train import BenignTrace, margins, train_first_layer
 
 __all__ = [
     "BenignTrace", "HashimotoData", "KarhadkarData", "MaxMarginResult", "forward", "group_direction",

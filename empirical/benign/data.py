@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import torch
 
-from ..data import generator
-from ..validation import check_positive_float, check_positive_int, check_seed
+from empirical.data import generator
+from empirical.validation import check_positive_float, check_positive_int, check_seed
 
 __all__ = ["HashimotoData", "KarhadkarData", "hashimoto_data", "hashimoto_test", "karhadkar_data"]
 

@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .data import hashimoto_data, karhadkar_data
-from .margin import max_margin
-from .metrics import (
+from empirical.benign.data import hashimoto_data, karhadkar_data
+from empirical.benign.margin import max_margin
+from empirical.benign.metrics import (
     hashimoto_errors,
     kgmmn_linear_error,
     kgmmn_network_error,
@@ -29,8 +29,8 @@ from .metrics import (
     neuron_clustering,
     snr_quantities,
 )
-from .network import init_weights, outer_weights
-from .train import margins, train_first_layer
+from empirical.benign.network import init_weights, outer_weights
+from empirical.benign.train import margins, train_first_layer
 
 __all__ = ["hashimoto_batch", "kgmmn_batch"]
 

@@ -25,10 +25,10 @@ import numpy as np
 import torch
 from scipy import special
 
-from ..data import generator
-from ..validation import check_positive_int, check_seed
-from .data import HashimotoData, hashimoto_test
-from .network import as_batch, leaky
+from empirical.benign.data import HashimotoData, hashimoto_test
+from empirical.benign.network import as_batch, leaky
+from empirical.data import generator
+from empirical.validation import check_positive_int, check_seed
 
 __all__ = [
     "group_direction",

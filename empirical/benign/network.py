@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 import torch
 
-from ..data import generator
-from ..validation import check_positive_float, check_positive_int, check_seed
+from empirical.data import generator
+from empirical.validation import check_positive_float, check_positive_int, check_seed
 
 __all__ = ["as_batch", "forward", "init_weights", "leaky", "leaky_grad", "outer_weights"]
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..validation import check_positive_int
-from .network import as_batch, forward
+from empirical.benign.network import as_batch, forward
+from empirical.validation import check_positive_int
 
 __all__ = ["BenignTrace", "train_first_layer"]
 

@@ -1,7 +1,7 @@
 """Gram (NTK) matrices: analytic infinite width, finite width, Monte Carlo."""
 
-from .analytic import hermite_gram, kernel_matrix, leaky_gram
-from .finite import ntk_gram_func, two_layer_gram
-from .monte_carlo import mc_dual_kernels
+from empirical.gram.analytic import hermite_gram, kernel_matrix, leaky_gram
+from empirical.gram.finite import ntk_gram_func, two_layer_gram
+from empirical.gram.monte_carlo import mc_dual_kernels
 
 __all__ = ["hermite_gram", "kernel_matrix", "leaky_gram", "mc_dual_kernels", "ntk_gram_func", "two_layer_gram"]

@@ -13,9 +13,8 @@ import numpy as np
 import torch
 
 import bounds
-
-from ..activations import Activation, derivative_second_moment, hermite_coefficients
-from ..validation import check_alpha, check_matrix, check_positive_int, check_unit_norm
+from empirical.activations import Activation, derivative_second_moment, hermite_coefficients
+from empirical.validation import check_alpha, check_matrix, check_positive_int, check_unit_norm
 
 __all__ = ["hermite_gram", "kernel_matrix", "leaky_gram"]
 

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 import torch
 from torch import nn
 
-from ..activations import Activation
-from ..validation import check_matrix
+from empirical.activations import Activation
+from empirical.validation import check_matrix
 
 __all__ = ["ntk_gram_func", "two_layer_gram"]
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..activations import Activation
-from ..data import generator
+from empirical.activations import Activation
+from empirical.data import generator
 
 __all__ = ["mc_dual_kernels"]
 

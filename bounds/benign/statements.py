@@ -1,0 +1,428 @@
+"""Benign and harmful overfitting of two-layer leaky-ReLU networks (theory handbook benign-overfitting.md).
+
+Three sources, with the handbook's provenance kept on every formula:
+
+* **KGMMN** — Karhadkar, George, Murray, Montúfar, Needell, *Benign overfitting in leaky ReLU networks
+  with moderate input dimension* (NeurIPS 2024, arXiv 2403.06903); full camera-ready text read [paper].
+  Data x = √γ·y·v + √(1−γ)·n with n ⊥ v, k corrupted training labels, clean test labels; network
+  f(W, x) = Σ_{j=1}^{2m} (−1)^j σ_α(⟨w_j, x⟩) (**2m neurons**, outer weights ±1 fixed), hinge loss, GD.
+  Here α is the leaky slope and γ (``gamma_sig``) the signal level.
+* **H25 / H-lin** — Hashimoto, *Directional convergence, benign overfitting of gradient descent in leaky
+  ReLU two-layer neural networks* (arXiv 2505.16204): only the abstract, reviews and a summary could be
+  read, so its rates are [inferred] from the linear companion H-lin (arXiv 2501.10538, read from the
+  author's poster [paper]). Data x = yμ + Σ^{1/2}ξ.
+* **FCB22** — Frei, Chatterji, Bartlett, *Benign overfitting without linearity* (COLT 2022): the
+  error bound is [recalled] (unverified against PMLR v178).
+
+Hidden O(·)/Ω(·) constants are named symbols (``C_kg_*``, ``c_kg_*``, ``C_hl_*``, ``C_fcb_*``): test
+slopes, orderings and sign changes, never their absolute values (handbook README, "How to encode").
+Φ is written with ``erfc`` (Φ(x) = erfc(−x/√2)/2), which stays accurate in the far lower tail; 1 + erf
+would underflow beyond ≈ 8 standard deviations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sympy as sp
+
+from bounds.core import Bound, Provenance, Side
+from bounds.registry import define
+from bounds.symbols import (
+    a_v,
+    alpha,
+    d,
+    eps,
+    eta,
+    gamma_sig,
+    hidden_constant,
+    k,
+    m,
+    margin_factor,
+    mu_norm,
+    n,
+    p_fail,
+    p_flip,
+    r_mom,
+    sigma_frob,
+    sigma_mu,
+    sigma_op,
+    trace_sigma,
+    w_star_norm,
+    z_norm,
+)
+
+__all__ = [
+    "Phi",
+    "fcb22_lower_rate",
+    "fcb22_upper",
+    "h25_benign_ratio",
+    "h25_transition_ratio",
+    "h25_weak_rate",
+    "hlin_strong_signal",
+    "hlin_weak_signal",
+    "isotropic_bayes_error",
+    "isotropic_error",
+    "isotropic_strong_log_error",
+    "isotropic_weak_log_error",
+    "kgmmn_benign",
+    "kgmmn_benign_ratio",
+    "kgmmn_benign_regime",
+    "kgmmn_benign_snr_threshold",
+    "kgmmn_gd_iterations",
+    "kgmmn_gd_margin_factor",
+    "kgmmn_generic_benign",
+    "kgmmn_harmful",
+    "kgmmn_harmful_ratio",
+    "kgmmn_harmful_regime",
+    "kgmmn_harmful_snr_threshold",
+    "kgmmn_linear_error",
+    "kgmmn_linear_error_lower_exp",
+    "kgmmn_linear_error_lower_lin",
+    "kgmmn_linear_error_upper",
+    "kgmmn_lower",
+    "kgmmn_wstar_noise",
+    "kgmmn_wstar_signal",
+    "regime_status",
+]
+
+_HB = "theory handbook benign-overfitting.md"
+_KG = "Karhadkar, George, Murray, Montúfar, Needell (NeurIPS 2024)"
+_HLIN = "Hashimoto, arXiv 2501.10538 (Bernoulli, to appear)"
+_H25 = "Hashimoto, arXiv 2505.16204 (ICLR 2026)"
+_FCB = "Frei, Chatterji, Bartlett (COLT 2022, PMLR v178)"
+
+
+def Phi(x: sp.Expr) -> sp.Expr:
+    """Standard normal CDF Φ(x) = erfc(−x/√2)/2 as a sympy expression (tail-safe for x → −∞)."""
+    return sp.erfc(-x / sp.sqrt(2)) / 2
+
+
+# ============================================================================ KGMMN hidden constants
+C_kg_iter = hidden_constant("C_kg_iter", "KGMMN Thm 3.1: T ≤ C·‖w*‖²/(η·α²·m)")
+C_kg_margin = hidden_constant("C_kg_margin", "KGMMN Thm 3.1: |𝒜_GD| ≤ C/(α√m)")
+C_kg_gen = hidden_constant("C_kg_gen", "KGMMN Thm 3.2: exponent constant of exp(−C·d/(k(1 + m|𝒜|²)))")
+C_kg_benign = hidden_constant("C_kg_benign", "KGMMN Cor 3.2.1: exponent constant of exp(−C·α²·d/k)")
+C_kg_lower = hidden_constant("C_kg_lower", "KGMMN Thm 3.3: exponent constant of exp(−C·d/(α·k))")
+c_kg_harm = hidden_constant("c_kg_harm", "KGMMN Thm 3.4: γ = O(α³/d), i.e. γ ≤ c·α³/d")
+C_kg_dn = hidden_constant("C_kg_dn", "KGMMN: d = Ω(n), i.e. d ≥ C·n")
+c_kg_k = hidden_constant("c_kg_k", "KGMMN Thm 3.2/Cor 3.2.1: k = O(n/(1 + m|𝒜|²)) resp. k = O(α²n)")
+C_kg_gamma = hidden_constant("C_kg_gamma", "KGMMN Thm 3.2/Cor 3.2.1: γ = Ω(1/k), i.e. γ ≥ C/k")
+C_kg_n = hidden_constant("C_kg_n", "KGMMN: n = Ω(log(1/p_fail)) (Thm 3.2) and n = Ω(1) (Thm 3.4)")
+C_kg_klow = hidden_constant("C_kg_klow", "KGMMN Thm 3.3: k = Ω(log(1/p_fail) + 1/α)")
+C_kg_nk = hidden_constant("C_kg_nk", "KGMMN Thm 3.3: n = Ω(k)")
+C_kg_dlog = hidden_constant("C_kg_dlog", "KGMMN Thm 3.4 / Lemma 4.1: d = Ω(n + log(1/p_fail))")
+C_kg_w3 = hidden_constant("C_kg_w3", "KGMMN Lemma B.3: ‖w*‖ ≤ C·√(1/γ + k/(1−γ))")
+C_kg_w4 = hidden_constant("C_kg_w4", "KGMMN Lemma B.4: ‖w*‖ ≤ C·√(n/(1−γ))")
+C_kg_d2 = hidden_constant("C_kg_d2", "KGMMN Lemma D.2: benign SNR threshold constant C₂")
+C_kg_d4 = hidden_constant("C_kg_d4", "KGMMN Lemma D.4: harmful SNR threshold constant")
+
+_SLOPE = (alpha > 0, alpha <= 1)
+_GAMMA = (gamma_sig < 1,)
+_ASSUMPTION_1 = ("Assumption 1: η ≤ 1/(m·n·max_i‖x_i‖²) and ‖w_j(0)‖ ≤ √α/(m·min_i‖x_i‖) for all j",
+                 "network f(W, x) = Σ_{j=1}^{2m} (−1)^j σ_α(⟨w_j, x⟩): 2m neurons, outer weights ±1 fixed, "
+                 "first layer trained by subgradient GD on the summed hinge loss")
+_DATA = "data of KGMMN Def. 2.1: x = √γ·y·v + √(1−γ)·n, n ~ N(0, (I − vvᵀ)/d), k corrupted labels, clean test"
+
+# ============================================================================ KGMMN Thm 3.1
+kgmmn_gd_iterations = define(
+    "kgmmn_gd_iterations", C_kg_iter * w_star_norm**2 / (eta * alpha**2 * m),
+    quantity="GD iterations T until zero hinge loss (all margins ŷ_i f(x_i) ≥ 1)",
+    source=f"{_KG}, Theorem 3.1 [paper]; {_HB} §1.4",
+    provenance=Provenance.PAPER, side=Side.UPPER, domain=_SLOPE,
+    assumptions=(*_ASSUMPTION_1, "any linearly separable (X, ŷ)"),
+    notes="m is KGMMN's m (the network has 2m neurons); ‖w*‖ is the hard-margin linear classifier; the proof "
+          "counts point-updates U(t) = Σ_s |F(s)| ≤ C‖w*‖²/(ηα²m), which also bounds T",
+)
+
+kgmmn_gd_margin_factor = define(
+    "kgmmn_gd_margin_factor", C_kg_margin / (alpha * sp.sqrt(m)),
+    quantity="|𝒜_GD|: ‖W_T‖_F/‖w*‖ of the GD output (approximate-margin-maximisation factor)",
+    source=f"{_KG}, Theorem 3.1 [paper] with Definition 2.3; {_HB} §1.3–1.4",
+    provenance=Provenance.PAPER, side=Side.UPPER, domain=_SLOPE, assumptions=_ASSUMPTION_1,
+    notes="Frobenius norm of the 2m×d first layer at the zero-hinge-loss stop",
+)
+
+# ============================================================================ KGMMN Thm 3.2, Cor 3.2.1
+_KG32_DOMAIN = (d >= C_kg_dn * n, k >= 1, k <= c_kg_k * n / (1 + m * margin_factor**2),
+                gamma_sig >= C_kg_gamma / k, n >= C_kg_n * sp.log(1 / p_fail), p_fail < 1, *_GAMMA)
+
+kgmmn_generic_benign = define(
+    "kgmmn_generic_benign", sp.exp(-C_kg_gen * d / (k * (1 + m * margin_factor**2))),
+    quantity="clean test error P(y·f(W, x) ≤ 0 | X, ŷ) of any approximately margin-maximising 𝒜",
+    source=f"{_KG}, Theorem 3.2 [paper]; {_HB} §1.4",
+    provenance=Provenance.PAPER, side=Side.UPPER, domain=_KG32_DOMAIN,
+    assumptions=(_DATA, "𝒜 approximately margin maximising with factor |𝒜| (Def. 2.3)",
+                 "holds with probability ≥ 1 − p_fail"),
+)
+
+_COR_DOMAIN = (d >= C_kg_dn * n, k >= 1, k <= c_kg_k * alpha**2 * n, gamma_sig >= C_kg_gamma / k,
+               n >= C_kg_n * sp.log(1 / p_fail), p_fail < 1, *_GAMMA, *_SLOPE)
+
+kgmmn_benign = define(
+    "kgmmn_benign", sp.exp(-C_kg_benign * alpha**2 * d / k),
+    quantity="clean test error of the GD network at zero hinge loss",
+    source=f"{_KG}, Corollary 3.2.1 [paper]; {_HB} §1.4",
+    provenance=Provenance.PAPER, side=Side.UPPER, domain=_COR_DOMAIN,
+    assumptions=(_DATA, *_ASSUMPTION_1, "holds with probability ≥ 1 − p_fail"),
+    notes="≤ exp(−C·d/n) since k = O(α²n); with k ∝ n it depends on d/n only, not on n (§1.6)",
+)
+
+# ============================================================================ KGMMN Thm 3.3, 3.4
+kgmmn_lower = define(
+    "kgmmn_lower", sp.exp(-C_kg_lower * d / (alpha * k)),
+    quantity="clean test error of the GD network at zero hinge loss",
+    source=f"{_KG}, Theorem 3.3 [paper]; {_HB} §1.4",
+    provenance=Provenance.PAPER, side=Side.LOWER,
+    domain=(n >= C_kg_nk * k, d >= C_kg_dn * n, k >= 1, k >= C_kg_klow * (sp.log(1 / p_fail) + 1 / alpha),
+            p_fail < 1, *_GAMMA, *_SLOPE),
+    assumptions=(_DATA, *_ASSUMPTION_1, "holds with probability ≥ 1 − p_fail"),
+    notes="with Cor 3.2.1: −C·d/(αk) ≤ log err ≤ −C·α²·d/k, tight up to constants and α-factors",
+)
+
+kgmmn_harmful = define(
+    "kgmmn_harmful", sp.Rational(1, 8),
+    quantity="clean test error of the GD network at zero hinge loss (harmful overfitting)",
+    source=f"{_KG}, Theorem 3.4 [paper]; {_HB} §1.4",
+    provenance=Provenance.PAPER, side=Side.LOWER,
+    domain=(gamma_sig <= c_kg_harm * alpha**3 / d, d >= C_kg_dlog * (n + sp.log(1 / p_fail)), n >= C_kg_n,
+            p_fail < 1, *_SLOPE),
+    assumptions=(_DATA, *_ASSUMPTION_1, "holds with probability ≥ 1 − p_fail"),
+    notes="the intro states γ = O(1/d) (α a constant); nothing is proved for 1/d ≲ γ ≲ 1/k",
+)
+
+# ---------------------------------------------------------------------------- regime ratios and predicates
+kgmmn_harmful_ratio = define(
+    "kgmmn_harmful_ratio", gamma_sig * d / alpha**3,
+    quantity="γ·d/α³: Theorem 3.4 (harmful, error ≥ 1/8) applies when this is ≤ c_kg_harm",
+    source=f"{_KG}, Theorem 3.4 condition γ = O(α³/d) [paper]",
+    provenance=Provenance.PAPER, side=Side.EXACT, domain=_SLOPE,
+    notes="the harmful regime is the limit γ·d/α³ → 0",
+)
+
+kgmmn_benign_ratio = define(
+    "kgmmn_benign_ratio", gamma_sig * k,
+    quantity="γ·k: Theorem 3.2 / Cor 3.2.1 (benign) need this ≥ C_kg_gamma",
+    source=f"{_KG}, Theorem 3.2 / Corollary 3.2.1 condition γ = Ω(1/k) [paper]",
+    provenance=Provenance.PAPER, side=Side.EXACT,
+    notes="the benign regime is the limit γ·k → ∞ (with d = Ω(n) and k = O(α²n))",
+)
+
+
+def regime_status(bound: Bound, values: Mapping[str, Any] | None = None, /, **kwargs: Any) -> bool | None:
+    """Whether every domain relation of ``bound`` holds: True, False (one fails) or None (undetermined,
+    typically because a hidden constant was not given a value)."""
+    status = [ok for _, ok in bound.domain_status(values, **kwargs)]
+    if any(ok is False for ok in status):
+        return False
+    return True if all(ok is True for ok in status) else None
+
+
+def kgmmn_benign_regime(values: Mapping[str, Any] | None = None, /, **kwargs: Any) -> bool | None:
+    """Predicate: are (n, d, k, γ, α, p_fail[, constants]) inside Cor 3.2.1's benign regime?
+
+    Hidden constants (``C_kg_dn``, ``c_kg_k``, ``C_kg_gamma``, ``C_kg_n``) may be passed by name; without
+    them the answer is usually None (undetermined).
+    """
+    return regime_status(kgmmn_benign, values, **kwargs)
+
+
+def kgmmn_harmful_regime(values: Mapping[str, Any] | None = None, /, **kwargs: Any) -> bool | None:
+    """Predicate: inside Theorem 3.4's harmful regime (γ ≤ c·α³/d, d = Ω(n + log(1/p_fail)), n = Ω(1))?"""
+    return regime_status(kgmmn_harmful, values, **kwargs)
+
+
+# ============================================================================ KGMMN max-margin norm
+kgmmn_wstar_signal = define(
+    "kgmmn_wstar_signal", C_kg_w3 * sp.sqrt(1 / gamma_sig + k / (1 - gamma_sig)),
+    quantity="‖w*‖, norm of the hard-margin linear classifier",
+    source=f"{_KG}, Lemma B.3 [paper] (w = v/√γ + 2z/√(1−γ), z fits the corrupted points' noise)",
+    provenance=Provenance.PAPER, side=Side.UPPER,
+    domain=(*_GAMMA, d >= C_kg_dlog * (n + sp.log(1 / p_fail)), p_fail < 1),
+    assumptions=(_DATA, "holds with probability ≥ 1 − p_fail (noise conditioning, Lemma 4.1)"),
+)
+
+kgmmn_wstar_noise = define(
+    "kgmmn_wstar_noise", C_kg_w4 * sp.sqrt(n / (1 - gamma_sig)),
+    quantity="‖w*‖, norm of the hard-margin linear classifier",
+    source=f"{_KG}, Lemma B.4 [paper] (fit every point by its noise alone)",
+    provenance=Provenance.PAPER, side=Side.UPPER,
+    domain=(*_GAMMA, d >= C_kg_dlog * (n + sp.log(1 / p_fail)), p_fail < 1),
+    assumptions=(_DATA, "holds with probability ≥ 1 − p_fail"),
+    notes="combined: ‖w*‖ ≤ C·min(√(n/(1−γ)), √(1/γ + k/(1−γ))) — kept as two bounds (no Min in lambdify)",
+)
+
+# ============================================================================ KGMMN Lemma C.1 (linear)
+_LIN_SNR2 = d * gamma_sig / (1 - gamma_sig) * a_v**2 / z_norm**2
+_LIN_DOMAIN = _GAMMA
+_LIN_ASSUME = ("linear classifier w = a_v·v + z with z ⊥ v and a_v ≥ 0", _DATA)
+
+kgmmn_linear_error = define(
+    "kgmmn_linear_error", Phi(-sp.sqrt(gamma_sig * d / (1 - gamma_sig)) * a_v / z_norm),
+    quantity="clean test error P(y⟨w, x⟩ ≤ 0) of a linear classifier",
+    source=f"{_KG}, Lemma C.1: y⟨w, x⟩ ~ N(√γ·a_v, (1−γ)‖z‖²/d) [paper]; the closed form is derived, {_HB} §1.5",
+    provenance=Provenance.DERIVED, side=Side.EXACT, domain=_LIN_DOMAIN, assumptions=_LIN_ASSUME,
+    notes="Φ via erfc: finite and accurate far into the tail (no 1 + erf cancellation)",
+)
+
+kgmmn_linear_error_upper = define(
+    "kgmmn_linear_error_upper", sp.exp(-_LIN_SNR2 / 2),
+    quantity="clean test error of a linear classifier", source=f"{_KG}, Lemma C.1 (upper) [paper]",
+    provenance=Provenance.PAPER, side=Side.UPPER, domain=_LIN_DOMAIN, assumptions=_LIN_ASSUME,
+)
+
+kgmmn_linear_error_lower_exp = define(
+    "kgmmn_linear_error_lower_exp", sp.exp(-6 * _LIN_SNR2 / sp.pi) / 4,
+    quantity="clean test error of a linear classifier", source=f"{_KG}, Lemma C.1 (lower, exponential branch) [paper]",
+    provenance=Provenance.PAPER, side=Side.LOWER, domain=_LIN_DOMAIN, assumptions=_LIN_ASSUME,
+    notes="the proof yields the stronger constant 2/π in place of 6/π (§1.5)",
+)
+
+kgmmn_linear_error_lower_lin = define(
+    "kgmmn_linear_error_lower_lin", sp.Rational(1, 2) - sp.sqrt(_LIN_SNR2 / (2 * sp.pi)),
+    quantity="clean test error of a linear classifier", source=f"{_KG}, Lemma C.1 (lower, linear branch) [paper]",
+    provenance=Provenance.PAPER, side=Side.LOWER, domain=_LIN_DOMAIN, assumptions=_LIN_ASSUME,
+)
+
+# ============================================================================ KGMMN Appendix D criteria
+kgmmn_benign_snr_threshold = define(
+    "kgmmn_benign_snr_threshold",
+    C_kg_d2 * sp.sqrt((1 - gamma_sig) * m * sp.log(1 / eps) / (gamma_sig * d)),
+    quantity="A_min/‖Z‖_F at or above which the test error is ≤ ε",
+    source=f"{_KG}, Lemma D.2 [paper]", provenance=Provenance.PAPER, side=Side.LOWER,
+    domain=(*_GAMMA, eps < 1),
+    notes="A_min = min(A_1, A_{−1}), A_1 = f(W, v), A_{−1} = −f(W, −v); Z = rows of W orthogonal to v",
+)
+
+kgmmn_harmful_snr_threshold = define(
+    "kgmmn_harmful_snr_threshold", C_kg_d4 * sp.sqrt((1 - gamma_sig) / (gamma_sig * d)),
+    quantity="A_lin/‖z_lin‖ at or below which (with A_lin ≥ 0) the test error is ≥ 1/8",
+    source=f"{_KG}, Lemma D.4 [paper]", provenance=Provenance.PAPER, side=Side.UPPER, domain=_GAMMA,
+    notes="A_lin = Σ_j (−1)^j a_j, z_lin = Σ_j (−1)^j z_j; A_lin ≤ 0 gives error ≥ 1/4",
+)
+
+# ============================================================================ Hashimoto: linear companion
+C_hl_weak = hidden_constant("C_hl_weak", "H-lin Thm 1: constant c̃ of the weak-signal excess error")
+C_hl_strong = hidden_constant("C_hl_strong", "H-lin Thm 2: constant c of the strong-signal excess error")
+C_hl_cond = hidden_constant("C_hl_cond", "H-lin Thms 1–2: the constant C of the trace/moment conditions")
+c_hl_strong = hidden_constant("c_hl_strong", "H-lin Thm 2(a): Tr Σ ≪ n‖μ‖², read as Tr Σ ≤ c·n‖μ‖²")
+
+_MOMENT_TERMS = (
+    trace_sigma >= C_hl_cond * n ** (2 / r_mom + sp.Rational(1, 2)) * d ** (2 / r_mom - sp.Rational(1, 2))
+    * sigma_frob / p_fail ** (2 / r_mom),
+    trace_sigma >= C_hl_cond * n ** (4 / r_mom + sp.Rational(1, 2)) * sigma_frob / p_fail ** (2 / r_mom),
+    trace_sigma >= C_hl_cond * n ** sp.Rational(3, 2) * sigma_mu / sp.sqrt(p_fail),
+)
+_HLIN_BASE = (mu_norm**2 >= C_hl_cond * sigma_mu / sp.sqrt(p_fail), p_fail <= sp.Rational(1, 3),
+              r_mom > 2, r_mom <= 4, p_flip < sp.Rational(1, 2))
+_HLIN_ASSUME = ("x = yμ + Σ^{1/2}ξ, ξ with independent mean-0 variance-1 entries, E|ξ_k|^r ≤ K",
+                "labels flipped independently with probability p_flip; ŵ the hard-margin classifier "
+                "(GD direction on the logistic loss)", "holds with probability ≥ 1 − 3·p_fail")
+
+hlin_weak_signal = define(
+    "hlin_weak_signal",
+    p_flip + C_hl_weak / (1 - 2 * p_flip) ** 2 * sigma_op * trace_sigma / (n * mu_norm**4),
+    quantity="test error P(⟨ŵ, ỹx⟩ < 0) of the hard-margin linear classifier (noisy test label)",
+    source=f"{_HLIN}, Theorem 1 (weak signal) — read from the author's poster [paper]; {_HB} §2.4",
+    provenance=Provenance.PAPER, side=Side.UPPER,
+    domain=(*_HLIN_BASE, trace_sigma >= C_hl_cond * n * mu_norm**2, *_MOMENT_TERMS),
+    assumptions=_HLIN_ASSUME, notes="benign when Tr Σ = o(n‖μ‖⁴/‖Σ‖)",
+)
+
+hlin_strong_signal = define(
+    "hlin_strong_signal", p_flip + C_hl_strong / (1 - 2 * p_flip) ** 2 * n * sigma_op / trace_sigma,
+    quantity="test error P(⟨ŵ, ỹx⟩ < 0) of the hard-margin linear classifier (noisy test label)",
+    source=f"{_HLIN}, Theorem 2 (strong signal), condition (a) — read from the author's poster [paper]; "
+           f"{_HB} §2.4",
+    provenance=Provenance.PAPER, side=Side.UPPER,
+    domain=(*_HLIN_BASE, trace_sigma <= c_hl_strong * n * mu_norm**2, *_MOMENT_TERMS),
+    assumptions=(*_HLIN_ASSUME, "alternative condition (b): ‖μ‖ ≥ C·√Tr Σ with a further trace condition"),
+    notes="the fraction was garbled in extraction; n‖Σ‖/Tr Σ is confirmed by the benign condition "
+          "Tr Σ = ω(n‖Σ‖)",
+)
+
+# ============================================================================ Hashimoto 2025 (network)
+C_h25_weak = hidden_constant("C_h25_weak", "H25 weak-signal excess error constant (inferred from H-lin Thm 1)")
+
+h25_transition_ratio = define(
+    "h25_transition_ratio", n * mu_norm**2 / trace_sigma,
+    quantity="n‖μ‖²/Tr Σ: weak signal when ≪ 1, strong signal when ≫ 1 (phase transition at ≍ 1)",
+    source=f"{_H25}, Theorem 5.1 phase transition [summary]; location read from {_HLIN} [inferred]; {_HB} §2.2–2.4",
+    provenance=Provenance.INFERRED, side=Side.EXACT,
+    notes="not a theorem of H25 as encoded: the exact threshold of Thm 5.1 could not be read",
+)
+
+h25_weak_rate = define(
+    "h25_weak_rate", C_h25_weak * sigma_op * trace_sigma / (n * mu_norm**4),
+    quantity="clean test error of the GD leaky-ReLU network (no label flips), weak-signal regime",
+    source=f"{_H25}, Theorem 5.1/6.2 — form inferred from {_HLIN} Theorem 1 [inferred]; {_HB} §2.4",
+    provenance=Provenance.INFERRED, side=Side.UPPER, domain=(trace_sigma >= n * mu_norm**2,),
+    assumptions=("f(x) = Σ_j a_j σ_α(⟨w_j, x⟩), a_j = ±1/√m fixed, exponential loss, small initialisation",),
+    notes="verify against arXiv 2505.16204 v2/v3 before citing as H25's theorem",
+)
+
+h25_benign_ratio = define(
+    "h25_benign_ratio", n * mu_norm**4 / (sigma_op * trace_sigma),
+    quantity="n‖μ‖⁴/(‖Σ‖·Tr Σ): benign overfitting when this is ≫ 1",
+    source=f"{_H25}, a reviewer's reading of Theorem 5.1 (OpenReview VOK6LNaZ3N) [summary]",
+    provenance=Provenance.SUMMARY, side=Side.EXACT,
+)
+
+# ---------------------------------------------------------------------------- derived isotropic heuristic
+isotropic_error = define(
+    "isotropic_error", Phi(-mu_norm**2 / sp.sqrt(mu_norm**2 + d / n)),
+    quantity="clean test error of the GD network (linear boundary w̄ ∝ Σ_i y_i x_i) for Σ = I_d",
+    source=f"{_HB} §2.3 heuristic: w̄ = w₊ − w₋ ∝ Σ_i y_i x_i, then Φ(−⟨w̄, μ⟩/‖w̄‖) [derived+checked, "
+           "small-scale simulation]",
+    provenance=Provenance.DERIVED_CHECKED, side=Side.APPROX,
+    assumptions=("Gaussian z ~ N(0, I_d), no label flips", "all neurons active and frozen (linear boundary)"),
+    notes="derived, not a theorem of H25: crossover at ‖μ‖² ≈ d/n, i.e. n‖μ‖² ≈ Tr Σ",
+)
+
+isotropic_weak_log_error = define(
+    "isotropic_weak_log_error", n * mu_norm**4 / (2 * d),
+    quantity="−log(test error) in the weak regime n‖μ‖² ≪ d (Σ = I_d)",
+    source=f"{_HB} §2.3, leading term of −log Φ(−‖μ‖²/√(‖μ‖² + d/n)) [derived]",
+    provenance=Provenance.DERIVED, side=Side.APPROX,
+    notes="matches the benign condition n‖μ‖⁴ ≫ ‖Σ‖·Tr Σ; −log Φ(−z) = z²/2 + log z + ½log 2π + o(1)",
+)
+
+isotropic_strong_log_error = define(
+    "isotropic_strong_log_error", mu_norm**2 / 2,
+    quantity="−log(test error) in the strong regime n‖μ‖² ≫ d (Σ = I_d)",
+    source=f"{_HB} §2.3 [derived]", provenance=Provenance.DERIVED, side=Side.APPROX,
+    notes="Bayes-like: the Bayes error is Φ(−‖μ‖)",
+)
+
+isotropic_bayes_error = define(
+    "isotropic_bayes_error", Phi(-mu_norm),
+    quantity="Bayes error of the mixture x = yμ + z, z ~ N(0, I_d), equal class weights",
+    source=f"{_HB} §2.3 (optimal direction μ) [derived]", provenance=Provenance.DERIVED, side=Side.EXACT,
+)
+
+# ============================================================================ FCB22
+C_fcb = hidden_constant("C_fcb", "FCB22: constant C of exp(−n‖μ‖⁴/(C·d)) and of the assumptions (A1)–(A6)")
+c_fcb = hidden_constant("c_fcb", "FCB22: constant c of the matching lower bound exp(−c·n‖μ‖⁴/d)")
+
+_FCB_DOMAIN = (n >= C_fcb * sp.log(1 / p_fail), d >= C_fcb * n * mu_norm**2,
+               d >= C_fcb * n**2 * sp.log(n / p_fail), mu_norm**2 >= C_fcb * sp.log(n / p_fail),
+               p_flip <= 1 / C_fcb, p_fail < 1)
+_FCB_ASSUME = ("smooth leaky-ReLU net, a_j ~ Unif{±1/√m}, logistic loss, GD from small random init",
+               "x = ỹμ + z, z with independent sub-Gaussian log-concave components; labels flipped w.p. p_flip",
+               "η ≤ (C·max{1, H}·d²)⁻¹")
+
+fcb22_upper = define(
+    "fcb22_upper", p_flip + 2 * sp.exp(-n * mu_norm**4 / (C_fcb * d)),
+    quantity="test error P(y ≠ sgn f(x)) with noisy test labels",
+    source=f"{_FCB}, main theorem — recalled (unverified; check PMLR v178); {_HB} §3",
+    provenance=Provenance.RECALLED, side=Side.UPPER, domain=_FCB_DOMAIN, assumptions=_FCB_ASSUME,
+    notes="FCB22 write η for p_flip and p for d; needs d = Ω(n²log n) (near-orthogonality)",
+)
+
+fcb22_lower_rate = define(
+    "fcb22_lower_rate", sp.exp(-c_fcb * n * mu_norm**4 / d),
+    quantity="excess test error over p_flip (the matching lower bound's rate)",
+    source=f"{_FCB}, lower bound 'of the same exp(−c·n‖μ‖⁴/d) form' — recalled, low confidence; {_HB} §3",
+    provenance=Provenance.RECALLED, side=Side.LOWER, domain=_FCB_DOMAIN, assumptions=_FCB_ASSUME,
+)

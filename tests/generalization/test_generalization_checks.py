@@ -1,0 +1,140 @@
+"""Decision rules of the generalisation checks on hand-made measurements (no training): every verdict is
+reachable, a vacuous bound is never reported as holding, and divergence makes a check inconclusive."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import bounds as B
+from empirical.generalization.datasets import teacher_split
+from verification.check import Verdict
+from verification.checks.generalization._all import (
+    AroraBoundVsError,
+    EarlyStoppingAlphaOrder,
+    GeneralizationGapEpochs,
+)
+
+
+def _noise_measurements(errors: dict[float, float], n_test: int = 400, seeds: int = 3) -> dict[str, dict]:
+    """Noise-experiment units with real inputs/labels but chosen noisy-distribution test errors."""
+    out = {}
+    for s in range(seeds):
+        sp_ = teacher_split(12, 4, 4, seed=s, teacher="linear")
+        y = sp_.y_train.numpy()
+        labels = {}
+        for p in errors:
+            yy = y.copy()
+            yy[: round(p * 12)] *= -1
+            labels[f"{p:g}"] = yy.tolist()
+        runs = {f"{p:g}": {"train_error": 0.0, "train_loss": 0.0, "test_error_clean": e, "test_error_noisy": e,
+                           "distance": 1.0, "diverged_at": None} for p, e in errors.items()}
+        out[f"toy|seed={s}|x"] = {
+            "x_train": sp_.x_train.tolist(), "labels": labels, "n_train": 12, "n_test": n_test, "d": 4,
+            "nonlinear_fraction": {k: 0.5 for k in labels},
+            "alphas": {"0": {"eta": 0.1, "runs": runs, "q_width": {k: [1.0] for k in labels},
+                             "q_half_width": {k: [1.0] for k in labels}}},
+        }
+    return out
+
+
+def _scaled(bound: B.Bound, factor: float) -> B.Bound:
+    return bound.mutant(bound.expr.subs(B.quad_y, B.quad_y * factor), f"quad_y × {factor}")
+
+
+def test_arora_bound_vacuous_is_never_holds() -> None:
+    chk = AroraBoundVsError()
+    params = chk.params("quick")
+    meas = _noise_measurements({0.0: 0.0, 0.25: 0.25, 0.5: 0.5})
+    d = chk.decide(meas, chk.default_bounds(), params)  # 12 points: √(2yᵀH⁻¹y/n) ≫ 1
+    assert d.verdict is Verdict.INCONCLUSIVE and d.reason.startswith("vacuous: bound = ")
+    assert all(v == "vacuous" for v in d.measured["status"].values())
+
+
+def test_arora_bound_non_vacuous_holds_and_violated() -> None:
+    chk = AroraBoundVsError()
+    params = chk.params("quick")
+    bounds = {**chk.default_bounds(), "bound": _scaled(B.adhlw_generalization, 1e-2)}  # values ≈ 0.3–0.5 < 1
+    ok = chk.decide(_noise_measurements({0.0: 0.0, 0.25: 0.0, 0.5: 0.0}, n_test=5000), bounds, params)
+    assert ok.verdict is Verdict.HOLDS, ok.reason
+    big = chk.decide(_noise_measurements({0.0: 0.0, 0.25: 0.9, 0.5: 0.95}, n_test=5000), bounds, params)
+    assert big.verdict is Verdict.VIOLATED, big.reason
+    # the clean run's excess error is absorbed by the fitted label-free term A, so a constant offset is not a violation
+    shifted = chk.decide(_noise_measurements({0.0: 0.5, 0.25: 0.5, 0.5: 0.5}, n_test=5000), bounds, params)
+    assert shifted.verdict is not Verdict.VIOLATED, shifted.reason
+
+
+def test_arora_bound_divergence_is_inconclusive() -> None:
+    chk = AroraBoundVsError()
+    meas = _noise_measurements({0.0: 0.0, 0.5: 0.5})
+    next(iter(meas.values()))["alphas"]["0"]["runs"]["0.5"]["diverged_at"] = 17
+    d = chk.decide(meas, chk.default_bounds(), chk.params("quick"))
+    assert d.verdict is Verdict.INCONCLUSIVE and "diverged at step 17" in d.reason
+
+
+def _gap_measurements(shape, seeds: int = 5) -> dict[str, dict]:
+    k = np.arange(201, dtype=np.float64)
+    out = {}
+    for a in (0.0, -1.0):
+        for s in range(seeds):
+            g = shape(k) * (1 + 0.1 * s)
+            out[f"alpha={a:g}|seed={s}|x"] = {"gap_loss": g.tolist(), "train_loss": [0.69] * 201, "eta": 0.1,
+                                              "diverged_at": None, "n": 100, "d": 6, "delta": 0.3}
+    return out
+
+
+@pytest.mark.parametrize(("shape", "verdict"), [
+    (lambda k: 1 - np.exp(-k / 50), Verdict.HOLDS),  # increasing, concave
+    (lambda k: (k / 200) ** 2, Verdict.VIOLATED),  # increasing, convex
+    (lambda k: np.exp(-k / 50) - 1, Verdict.VIOLATED),  # decreasing
+])
+def test_gap_epochs_rule(shape, verdict) -> None:
+    chk = GeneralizationGapEpochs()
+    d = chk.decide(_gap_measurements(shape), chk.default_bounds(), chk.params("quick"))
+    assert d.verdict is verdict, d.reason
+
+
+def _order_measurements(err: dict[float, list[float]]) -> dict[str, dict]:
+    out = {}
+    for s in range(len(next(iter(err.values())))):
+        out[f"synthetic|seed={s}|x"] = {
+            "eta": 0.01, "n": 400, "d": 6, "delta": 0.2, "nonlinear_fraction": 0.95,
+            "alphas": {f"{a:g}": {"test_error_early": e[s], "test_error_late": e[s], "test_error_best": e[s],
+                                  "train_loss_early": 0.3, "test_error_curve": [0.5, e[s]], "diverged_at": None,
+                                  "initial_train_loss": 0.5} for a, e in err.items()}}
+    return out
+
+
+@pytest.mark.parametrize(("err", "verdict"), [
+    ({-1.0: [0.10, 0.11, 0.12, 0.10, 0.11], 0.0: [0.20, 0.21, 0.19, 0.20, 0.22], 0.5: [0.30, 0.31, 0.33, 0.30, 0.32]},
+     Verdict.HOLDS),
+    ({-1.0: [0.30, 0.31, 0.33, 0.30, 0.32], 0.0: [0.20, 0.21, 0.19, 0.20, 0.22], 0.5: [0.10, 0.11, 0.12, 0.10, 0.11]},
+     Verdict.VIOLATED),
+    ({-1.0: [0.10, 0.30, 0.12, 0.25, 0.11], 0.0: [0.20, 0.11, 0.19, 0.12, 0.22], 0.5: [0.30, 0.31, 0.33, 0.30, 0.32]},
+     Verdict.INCONCLUSIVE),
+])
+def test_alpha_order_rule(err, verdict) -> None:
+    chk = EarlyStoppingAlphaOrder()
+    params = {**chk.params("quick"), "datasets": {"synthetic": {}}}
+    d = chk.decide(_order_measurements(err), chk.default_bounds(), params)
+    assert d.verdict is verdict, d.reason
+
+
+def test_alpha_order_outside_domain_is_a_finding() -> None:
+    chk = EarlyStoppingAlphaOrder()
+    meas = _order_measurements({-1.0: [0.3] * 5, 0.0: [0.2] * 5, 0.5: [0.1] * 5})
+    for m in meas.values():
+        m["nonlinear_fraction"] = 0.1  # labels mostly in span X: the c_α-ordering does not apply
+    d = chk.decide(meas, chk.default_bounds(), {**chk.params("quick"), "datasets": {"synthetic": {}}})
+    assert d.verdict is Verdict.INCONCLUSIVE
+    assert any("outside the ordering's domain" in f for f in d.findings)
+
+
+def test_prediction_undetermined_when_constants_decide() -> None:
+    """A formula whose K-shape flips with its hidden constant gives no prediction: inconclusive, not holds."""
+    chk = GeneralizationGapEpochs()
+    c = B.generalization.statements.C_rate
+    wobbly = B.traj_gap_term.mutant(sp.sin(B.K * c), "shape depends on C_rate")
+    d = chk.decide(_gap_measurements(lambda k: 1 - np.exp(-k / 50)), {"gap": wobbly}, chk.params("quick"))
+    assert d.verdict is Verdict.INCONCLUSIVE

@@ -1,0 +1,1 @@
+"""The benign slice's checks: one check per module, discovered by verification.registry."""

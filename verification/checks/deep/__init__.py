@@ -1,0 +1,1 @@
+"""The deep slice's checks: one check per module, discovered by verification.registry."""

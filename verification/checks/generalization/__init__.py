@@ -1,0 +1,1 @@
+"""The generalization slice's checks: one check per module, discovered by verification.registry."""

@@ -1,0 +1,190 @@
+"""Check: smooth activations have tiny Gram eigenvalues on low-dimensional data; leaky ReLUs do not."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import sympy as sp
+import torch
+from scipy import stats
+
+import bounds as B
+from bounds import Bound
+from empirical.activations import get_activation
+from empirical.data import subspace_sphere
+from empirical.eigen import eigvalsh
+from empirical.gram.analytic import hermite_gram
+from verification.check import Check, Decision, Mutant, Unit, Verdict
+from verification.checks.two_layer.two_layer_gram import _lambda_min_width_m
+from verification.rules import fit_slope, seed_spread
+
+_FAMILY_ERROR = 1e-3
+_FAR_BELOW = 1e-2  # "far below" = at least two orders of magnitude
+_SINGULAR = 1e-10  # numerical-rank threshold relative to λ_max (float64 eigensolver error ≈ n·1e-16)
+
+
+class SmoothVsNonsmooth(Check):
+    """PSG: λ_min of G^∞ for tanh/swish on low-dimensional data decays faster than any power of n and falls far
+    below the leaky-ReLU family's; a degree-p polynomial activation is singular once n ≥ C(d'+p, p)."""
+
+    order = 50
+    name = "smooth_vs_nonsmooth"
+    claim = ("On data spanning a low-dimensional subspace, λ_min of the Gram G^∞ is tiny for smooth activations "
+             "(tanh, swish: ≤ exp(−C n^{1/(2d')})) and far below the leaky-ReLU family's, whose jump in σ' keeps it "
+             "polynomially large; a polynomial activation of degree p has λ_min = 0 once n ≥ C(d'+p, p).")
+    source = ("Panigrahi, Shetty, Goyal (ICLR 2020), abstract [paper]; forms derived in theory handbook "
+              "gram-eigenvalues.md §6 [derived] — PSG's exact theorems are unknown")
+    bound_roles = {"smooth_upper": "smooth_lowdim_upper", "poly_threshold": "polynomial_rank_threshold"}
+    default_seeds = {"quick": 2, "full": 5}
+
+    def params(self, profile: str) -> dict[str, Any]:
+        if profile == "quick":
+            return {"d": 10, "d_sub": 3, "ns": [25, 50, 100, 200], "m": 16_000, "alphas": [-1.0, 0.0, 0.5],
+                    "smooth": ["tanh", "swish"], "other": ["elu", "selu"], "poly_ns": [6, 8, 9, 10, 11, 14, 20],
+                    "hermite_terms": 400}
+        return {"d": 20, "d_sub": 3, "ns": [25, 50, 100, 200, 400, 800], "m": 64_000,
+                "alphas": [-1.0, -0.5, 0.0, 0.5], "smooth": ["tanh", "swish"], "other": ["elu", "selu"],
+                "poly_ns": [6, 8, 9, 10, 11, 14, 20, 40], "hermite_terms": 600}
+
+    def units(self, params: Mapping[str, Any], seeds: Sequence[int]) -> list[Unit]:
+        base = {"d": params["d"], "d_sub": params["d_sub"], "m": params["m"], "alphas": params["alphas"],
+                "smooth": params["smooth"], "other": params["other"], "hermite_terms": params["hermite_terms"]}
+        out = [Unit(f"n={n}", s, {**base, "n": n}) for n in params["ns"] for s in seeds]
+        out += [Unit(f"poly,n={n}", s, {"d": params["d"], "d_sub": params["d_sub"], "n": n})
+                for n in params["poly_ns"] for s in seeds]
+        return out
+
+    def measure(self, unit: Unit, device: Any) -> dict[str, Any]:
+        p = unit.params
+        x = subspace_sphere(p["n"], p["d"], p["d_sub"], seed=unit.seed, device=device)
+        if unit.config.startswith("poly"):
+            g, _ = hermite_gram(x, get_activation("quadratic"), 4)
+            ev = eigvalsh(g)
+            return {"lambda_min": float(ev[0]), "lambda_max": float(ev[-1])}
+        out: dict[str, Any] = {}
+        for name in p["smooth"]:
+            g, tail = hermite_gram(x, get_activation(name), p["hermite_terms"])
+            ev = eigvalsh(g)
+            # λ_min(G^∞) ∈ [λ_min(truncated), λ_min(truncated) + n·tail]; floor at float64 resolution
+            out[name] = {"lambda_min": float(ev[0]), "upper": float(ev[0] + p["n"] * tail),
+                         "resolution": float(p["n"] * 1e-16 * ev[-1])}
+        for a in p["alphas"]:
+            lam, se = _lambda_min_width_m(x, a, p["m"], 70_000 + unit.seed, 8)
+            out[f"leaky{a:g}"] = {"lambda_min": lam, "se": se}
+        for name in p["other"]:
+            from empirical.gram.finite import two_layer_gram
+
+            gen = torch.Generator().manual_seed(80_000 + unit.seed)
+            w = torch.randn(p["m"], p["d"], generator=gen, dtype=torch.float64).to(x.device)
+            out[name] = {"lambda_min": float(eigvalsh(two_layer_gram(x, w, get_activation(name)))[0])}
+        return out
+
+    def decide(self, measurements: Mapping[str, Mapping[str, Any]], bounds_by_role: Mapping[str, Bound],
+               params: Mapping[str, Any]) -> Decision:
+        d_sub = params["d_sub"]
+        problems: list[str] = []
+        # (1) polynomial activation: singular exactly from the predicted n on
+        thr = bounds_by_role["poly_threshold"].evaluate(d_sub=d_sub, p_deg=2)
+        poly_rows = []
+        for key, m in sorted(measurements.items()):
+            if not key.startswith("poly"):
+                continue
+            n = int(key.split("n=")[1].split("|")[0])
+            singular = m["lambda_min"] <= _SINGULAR * m["lambda_max"]
+            poly_rows.append({"n": n, "lambda_min_rel": m["lambda_min"] / m["lambda_max"], "singular": singular})
+            if singular != (n >= thr):
+                problems.append(f"quadratic activation at n={n}: {'singular' if singular else 'non-singular'}, "
+                                f"predicted {'singular' if n >= thr else 'non-singular'} from n ≥ {thr:g}")
+        # (2a) smooth: −log λ_min grows at least like n^{1/(2d')} (else exp(−C n^{1/(2d')}) fails for every C)
+        expo_pred = self._loglog_exponent(bounds_by_role["smooth_upper"], d_sub)
+        rows, slopes = [], {}
+        main = {k: m for k, m in measurements.items() if not k.startswith("poly")}
+        for name in params["smooth"]:
+            xs, ys = [], []
+            for key, m in sorted(main.items()):
+                n = int(key.split("n=")[1].split("|")[0])
+                lam = max(m[name]["lambda_min"], m[name]["resolution"])
+                if lam < 1.0:
+                    xs.append(np.log(n))
+                    ys.append(np.log(-np.log(lam)))
+            fit = fit_slope(xs, ys)
+            q = float(stats.t.ppf(1 - _FAMILY_ERROR / 2, max(fit.n - 2, 1)))
+            slopes[name] = {"slope": fit.slope, "se": fit.se}
+            if fit.slope + q * fit.se < expo_pred:
+                problems.append(f"{name}: −log λ_min grows like n^{fit.slope:.2f}±{fit.se:.2f}, slower than the bound's "
+                                f"n^{expo_pred:.3g}")
+        # (2b) far below the leaky family at the largest n
+        n_max = max(params["ns"])
+        ratios = []
+        for key, m in sorted(main.items()):
+            n = int(key.split("n=")[1].split("|")[0])
+            leaky_min = min(m[f"leaky{a:g}"]["lambda_min"] for a in params["alphas"])
+            smooth_max = max(m[name]["upper"] for name in params["smooth"])
+            rows.append({"n": n, "smooth_max_upper": smooth_max, "leaky_min": leaky_min,
+                         **{name: m[name]["lambda_min"] for name in params["smooth"] + params["other"]},
+                         **{f"leaky{a:g}": m[f"leaky{a:g}"]["lambda_min"] for a in params["alphas"]}})
+            if n == n_max:
+                ratios.append(smooth_max / leaky_min)
+        far = all(r <= _FAR_BELOW for r in ratios)
+        if not far:
+            problems.append(f"at n={n_max} the smooth/leaky λ_min ratio is {max(ratios):.3g} > {_FAR_BELOW:g}")
+        other = {name: seed_spread([r[name] for r in rows if r["n"] == n_max]) for name in params["other"]}
+        findings = [f"non-smooth non-leaky activations at n={n_max} (finite width m={params['m']}): "
+                    + ", ".join(f"{k}: λ_min ≈ {v['mean']:.3g}" for k, v in other.items())
+                    + " (ELU's σ' has no jump, only a kink in σ'': its Hermite tail decays like k^(-5/2), §6)"]
+        if problems:
+            verdict, reason = Verdict.VIOLATED, "; ".join(problems[:2])
+        else:
+            verdict, reason = Verdict.HOLDS, (
+                f"at n={n_max} smooth λ_min ≤ {max(ratios):.2g} × the leaky family's; −log λ_min(tanh) ~ "
+                f"n^{slopes['tanh']['slope']:.2f} ≥ n^{expo_pred:.3g}; quadratic singular exactly from n = {thr:g}")
+        return Decision(
+            verdict=verdict, reason=reason,
+            rule=("(1) quadratic activation: λ_min ≤ 1e-10·λ_max (float64 numerical rank) exactly when n ≥ the predicted "
+                  "threshold; (2a) for each smooth activation the OLS slope of log(−log λ_min) on log n must not be "
+                  "significantly below the bound's exponent of n inside the exponential (99.9% t-interval), else "
+                  "exp(−C n^{1/(2d')}) would fail for every constant C at large n; (2b) at the largest n, for every "
+                  f"seed, the largest smooth λ_min (upper end of its truncation interval) ≤ {_FAR_BELOW:g} × the "
+                  "smallest leaky-ReLU λ_min ('far below' = two orders of magnitude)"),
+            predicted={"poly_threshold_n": thr, "smooth_exponent_of_n": expo_pred, "far_below_factor": _FAR_BELOW},
+            measured={"poly": poly_rows, "smooth_loglog_slopes": slopes, "ratio_at_n_max": seed_spread(ratios)},
+            domain=f"inside: unit-norm data spanning d' = {d_sub} dimensions of ℝ^{params['d']}",
+            details={"rows": rows}, findings=findings,
+        )
+
+    @staticmethod
+    def _loglog_exponent(bound: Bound, d_sub: int) -> float:
+        """Exponent e in −log(bound) ∝ n^e (the growth the bound forces on −log λ_min)."""
+        expr = -sp.log(bound.expr.subs({B.d_sub: d_sub}))
+        return float(sp.limit(B.n * sp.diff(expr, B.n) / expr, B.n, sp.oo))
+
+    def mutants(self) -> list[Mutant]:
+        c = B.symbols.CONSTANTS["C_smooth"].symbol
+        return [
+            Mutant("smooth_exponent_n", "exponent", "smooth upper bound exp(−C n) instead of exp(−C n^{1/(2d')})",
+                   {"smooth_upper": B.smooth_lowdim_upper.mutant(sp.exp(-c * B.n), "n^1")}),
+            Mutant("poly_threshold_degree", "threshold", "polynomial threshold C(d'+p+1, p) instead of C(d'+p, p)",
+                   {"poly_threshold": B.polynomial_rank_threshold.mutant(sp.binomial(B.d_sub + B.p_deg + 1, B.p_deg),
+                                                                         "d'+p+1")}),
+        ]
+
+    def plot(self, fig: Any, measurements: Mapping[str, Mapping[str, Any]], decision: Decision,
+             bounds_by_role: Mapping[str, Bound], params: Mapping[str, Any]) -> None:
+        ax1, ax2 = fig.subplots(1, 2)
+        rows = decision.details.get("rows", [])
+        names = [*params["smooth"], *params["other"], *(f"leaky{a:g}" for a in params["alphas"])]
+        for i, name in enumerate(names):
+            ns = sorted({r["n"] for r in rows})
+            vals = [np.mean([max(r[name], 1e-17) for r in rows if r["n"] == n]) for n in ns]
+            ax1.loglog(ns, vals, "o-" if name in params["smooth"] else "s--", color=f"C{i}",
+                       label=name.replace("leaky", "leaky α="))
+        ax1.set(xlabel="n", ylabel="λ_min of the Gram", title=f"data spanning d'={params['d_sub']} dims")
+        ax1.legend(fontsize=6)
+        poly = decision.measured.get("poly", [])
+        ax2.semilogy([r["n"] for r in poly], [max(r["lambda_min_rel"], 1e-18) for r in poly], "o")
+        ax2.axvline(decision.predicted["poly_threshold_n"], color="k", ls="--", label="predicted threshold")
+        ax2.axhline(_SINGULAR, color="r", lw=0.8, label="numerical-rank tolerance")
+        ax2.set(xlabel="n", ylabel="λ_min/λ_max", title="quadratic activation z + z²")
+        ax2.legend(fontsize=7)

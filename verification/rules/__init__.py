@@ -1,0 +1,22 @@
+"""Decision rules shared by the checks (the one statistics module): each returns numbers *and* states itself in words.
+
+All tolerances come from sample sizes (standard errors), from the spread over seeds, or from an
+explicit model-error allowance that the calling check must justify in its ``rule`` text.
+"""
+
+from empirical.rates import spread as seed_spread
+from verification.rules.intervals import max_abs_z, mean_ci
+from verification.rules.multiple import bonferroni_z
+from verification.rules.ranks import kendall_tau_test
+from verification.rules.slopes import SlopeFit, fit_common_slope, fit_slope
+
+__all__ = [
+    "SlopeFit",
+    "bonferroni_z",
+    "fit_common_slope",
+    "fit_slope",
+    "kendall_tau_test",
+    "max_abs_z",
+    "mean_ci",
+    "seed_spread",
+]

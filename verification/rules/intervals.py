@@ -1,0 +1,34 @@
+"""Location estimates with intervals and standardised deviations (Student t, z)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["max_abs_z", "mean_ci"]
+
+
+def max_abs_z(measured: np.ndarray, predicted: np.ndarray, se: np.ndarray) -> tuple[float, int]:
+    """max_i |measured_i − predicted_i|/se_i and its index (se must be > 0)."""
+    m, p, s = (np.asarray(a, dtype=np.float64).ravel() for a in (measured, predicted, se))
+    if not (m.shape == p.shape == s.shape):
+        raise ValueError(f"shapes differ: measured {m.shape}, predicted {p.shape}, se {s.shape}")
+    if np.any(s <= 0) or not np.all(np.isfinite(s)):
+        raise ValueError("standard errors must be finite and positive")
+    z = np.abs(m - p) / s
+    z = np.where(np.isfinite(z), z, np.inf)
+    i = int(np.argmax(z))
+    return float(z[i]), i
+
+
+
+def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
+    """Mean over seeds and the half-width of its Student-t confidence interval."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if v.size < 2:
+        return float(v.mean()), math.inf
+    q = float(stats.t.ppf(0.5 + level / 2, v.size - 1))
+    return float(v.mean()), q * float(v.std(ddof=1)) / math.sqrt(v.size)
