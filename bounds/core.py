@@ -127,6 +127,8 @@ class Bound:
         domain: sympy relations that must hold for the statement to apply.
         assumptions: the remaining assumptions, in words.
         notes: anything a user must know (hidden constants, where it stops holding).
+        untestable: empty when some check decides on this bound; otherwise why no data can refute it
+            (e.g. "an existence statement with an unspecified constant"), shown by :func:`bounds.table`.
     """
 
     name: str
@@ -138,6 +140,7 @@ class Bound:
     domain: tuple[sp.Basic, ...] = ()
     assumptions: tuple[str, ...] = ()
     notes: str = ""
+    untestable: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier():

@@ -19,11 +19,11 @@ def register(bound: Bound) -> Bound:
 
 
 def define(name: str, expr, *, quantity: str, source: str, provenance: Provenance | str,
-           side: Side | str = Side.EXACT, domain=(), assumptions=(), notes: str = "") -> Bound:
+           side: Side | str = Side.EXACT, domain=(), assumptions=(), notes: str = "", untestable: str = "") -> Bound:
     """Construct a :class:`Bound` and register it."""
     return register(Bound(name=name, expr=expr, quantity=quantity, source=source,
                           provenance=Provenance(provenance), side=Side(side), domain=tuple(domain),
-                          assumptions=tuple(assumptions), notes=notes))
+                          assumptions=tuple(assumptions), notes=notes, untestable=untestable))
 
 
 def get(name: str) -> Bound:
@@ -40,7 +40,8 @@ def all_bounds() -> list[Bound]:
 
 
 def table() -> str:
-    """One line per bound: name, side, provenance, source."""
-    rows = [f"{'name':<34} {'side':<7} {'provenance':<16} source"]
-    rows += [f"{b.name:<34} {b.side.value:<7} {b.provenance.value:<16} {b.source}" for b in all_bounds()]
+    """One line per bound: name, side, provenance, tested (or why not), source."""
+    rows = [f"{'name':<34} {'side':<7} {'provenance':<16} {'tested':<8} source"]
+    rows += [f"{b.name:<34} {b.side.value:<7} {b.provenance.value:<16} {'no' if b.untestable else 'yes':<8} {b.source}"
+             + (f"\n{'':<34} untestable: {b.untestable}" if b.untestable else "") for b in all_bounds()]
     return "\n".join(rows)

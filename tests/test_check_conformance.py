@@ -47,7 +47,7 @@ def test_units_are_deterministic_and_jsonable(check):
 @pytest.mark.parametrize("check", CHECKS, ids=IDS)
 def test_true_bounds_not_flagged(check, quick_measurements):
     chk, measured, params = quick_measurements(check.name)
-    decision = chk.decide(measured, chk.default_bounds(), params)
+    decision = chk.judge(measured, chk.default_bounds(), params)
     assert isinstance(decision, Decision)
     assert decision.verdict is not Verdict.VIOLATED, decision.reason
     assert decision.verdict is chk.expected_quick_verdict, decision.reason
@@ -63,7 +63,7 @@ def test_planted_mutant_is_flagged(name, mutant, quick_measurements):
         assert role in chk.bound_roles
         assert bd.fingerprint != chk.default_bounds()[role].fingerprint, "a mutant must change the formula"
     bounds_by_role = {**chk.default_bounds(), **mutant.bounds}
-    decision = chk.decide(measured, bounds_by_role, params)
+    decision = chk.judge(measured, bounds_by_role, params)
     assert decision.verdict is Verdict.VIOLATED, f"{mutant.description}: {decision.reason}"
 
 

@@ -17,7 +17,7 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, ClassVar
 
@@ -122,6 +122,8 @@ class Decision:
     domain: str = "n/a"
     details: Mapping[str, Any] = field(default_factory=dict)
     findings: Sequence[str] = ()
+    #: per refutable feature: {"detectable", "target", "unit", "how", "powered"} (see verification.rules.power)
+    power: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,7 @@ class CheckResult:
             "domain": d.domain,
             "findings": list(d.findings),
             "details": d.details,
+            **({"power": d.power} if d.power else {}),
             "bounds": self.bounds,
             "profile": self.profile,
             "seeds": list(self.seeds),
@@ -220,6 +223,19 @@ class Check(ABC):
     def decide(self, measurements: Mapping[str, Mapping[str, Any]], bounds_by_role: Mapping[str, Bound],
                params: Mapping[str, Any]) -> Decision:
         """Predict from ``bounds_by_role`` and judge the measurements (keyed by ``Unit.key``)."""
+
+    def judge(self, measurements: Mapping[str, Mapping[str, Any]], bounds_by_role: Mapping[str, Bound],
+              params: Mapping[str, Any]) -> Decision:
+        """:meth:`decide`, then the power gate: *holds* with an underpowered refutable feature becomes
+        *inconclusive: underpowered (…)* (docs/reliability.md; verification.rules.power)."""
+        from verification.rules.power import describe, underpowered
+
+        d = self.decide(measurements, bounds_by_role, params)
+        weak = underpowered(d.power)
+        if d.verdict is Verdict.HOLDS and weak:
+            return replace(d, verdict=Verdict.INCONCLUSIVE, reason=f"underpowered ({describe(weak, d.power)}); "
+                                                                     f"otherwise: {d.reason}")
+        return d
 
     def plot(self, fig: Any, measurements: Mapping[str, Mapping[str, Any]], decision: Decision,
              bounds_by_role: Mapping[str, Bound], params: Mapping[str, Any]) -> None:

@@ -35,11 +35,11 @@ def mutation_table(checks: Sequence[Check], device: str = "cpu") -> list[dict]:
     rows = []
     for chk in checks:
         measured, params = _measure(chk, list(range(chk.default_seeds["quick"])), device)
-        truth = chk.decide(measured, chk.default_bounds(), params)
+        truth = chk.judge(measured, chk.default_bounds(), params)
         rows.append({"check": chk.name, "bound": "(true bounds)", "kind": "-", "verdict": truth.verdict.value,
                      "ok": truth.verdict is not Verdict.VIOLATED, "reason": truth.reason})
         for mut in chk.mutants():
-            d = chk.decide(measured, {**chk.default_bounds(), **mut.bounds}, params)
+            d = chk.judge(measured, {**chk.default_bounds(), **mut.bounds}, params)
             rows.append({"check": chk.name, "bound": mut.name, "kind": mut.kind, "verdict": d.verdict.value,
                          "ok": d.verdict is Verdict.VIOLATED, "reason": d.reason, "description": mut.description})
     return rows
@@ -55,7 +55,7 @@ def false_alarm_table(checks: Sequence[Check], replicates: int, device: str = "c
         for r in range(replicates):
             seeds = list(range(1000 + r * k, 1000 + (r + 1) * k))
             measured, params = _measure(chk, seeds, device)
-            counts[chk.decide(measured, chk.default_bounds(), params).verdict.value] += 1
+            counts[chk.judge(measured, chk.default_bounds(), params).verdict.value] += 1
         rows.append({"check": chk.name, "replicates": replicates, "seeds_per_replicate": k, **counts,
                      "false_alarm_rate": counts["violated"] / replicates, "seconds": time.perf_counter() - t0})
     return rows

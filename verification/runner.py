@@ -68,7 +68,7 @@ def run_check(check: Check, profile: str = "quick", seeds: Sequence[int] | None 
         if on_unit is not None:
             on_unit()
     t1 = time.perf_counter()
-    decision = check.decide(measured, by_role, params)
+    decision = check.judge(measured, by_role, params)
     figure = None
     if figures_dir is not None:
         figure = _draw(check, measured, decision, by_role, params, Path(figures_dir))
