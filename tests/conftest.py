@@ -13,6 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
+# tests run check_all serially unless they ask for --workers (spawned worker pools are tested in test_scale.py)
+os.environ.setdefault("LEAKY_THEORY_WORKERS", "1")
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("dev", max_examples=40, deadline=None)
