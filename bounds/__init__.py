@@ -17,6 +17,7 @@ provenance and domain, and :func:`bounds.registry.table` lists them all. Topic m
 
 from bounds import benign, deep, generalization, registry, symbols, two_layer
 from bounds.benign import *  # noqa: F403
+from bounds.catalogue import PAPERS, find, frame, papers_of, status
 from bounds.core import Bound, DomainError, Optimum, Provenance, Side
 from bounds.deep import *  # noqa: F403
 from bounds.generalization import *  # noqa: F403
@@ -28,6 +29,7 @@ from bounds.two_layer import *  # noqa: F403
 from bounds.two_layer.gram_eigen import hermite_truncation_index
 
 __all__ = [
+    "PAPERS", "find", "frame", "papers_of", "status",
     "Bound", "DomainError", "Optimum", "Provenance", "Side",
     "all_bounds", "define", "get", "hermite_truncation_index", "hidden_constant", "register", "registry",
     "symbols", "table", "generalization_regime",

@@ -113,6 +113,14 @@ def _coerce(sym: sp.Symbol, value: Any) -> sp.Basic:
     return num
 
 
+def _tex_text(text: str) -> str:
+    """Text safe inside \\text{…}: LaTeX specials escaped."""
+    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#"),
+                 ("$", r"\$"), ("{", r"\{"), ("}", r"\}")):
+        text = text.replace(a, b)
+    return text
+
+
 @dataclass(frozen=True)
 class Bound:
     """A formula or bound of the theory, with the facts needed to use it honestly.
@@ -193,11 +201,64 @@ class Bound:
         return sp.pretty(self.expr, use_unicode=True)
 
     def latex(self) -> str:
-        """LaTeX of the expression."""
-        return sp.latex(self.expr)
+        """LaTeX of the expression, with the toolkit's symbol names (λ_min, ε, C_{\\mathrm{…}} …)."""
+        names = {sym: S.latex_name(sym) for sym in self.expr.free_symbols if isinstance(sym, sp.Symbol)}
+        return sp.latex(self.expr, symbol_names=names)
 
-    def _repr_latex_(self) -> str:  # Jupyter
-        return f"$\\displaystyle {self.latex()}$"
+    def _repr_latex_(self) -> str:  # Jupyter: "name: quantity ≤ expr  (source)"
+        rel = {"upper": r"\le", "lower": r"\ge", "exact": "=", "approx": r"\approx"}[self.side.value]
+        return (f"$\\displaystyle \\texttt{{{_tex_text(self.name)}}}:\\quad \\text{{{_tex_text(self.quantity)}}} "
+                f"{rel} {self.latex()}\\qquad \\text{{[{self.provenance.value}] {_tex_text(self.source[:120])}}}$")
+
+    def __repr__(self) -> str:  # one line; print(bound) gives the full card
+        rel = {"upper": "≤", "lower": "≥", "exact": "=", "approx": "≈"}[self.side.value]
+        text = f"{self.quantity} {rel} {sp.sstr(self.expr)}"
+        return f"<Bound {self.name}: {text if len(text) <= 90 else text[:89] + '…'} [{self.provenance.value}]>"
+
+    # arithmetic gives plain sympy expressions (a Bound is a statement; its formula is an expression)
+    def _other(self, other: Any) -> Any:
+        return other.expr if isinstance(other, Bound) else other
+
+    def __add__(self, other: Any) -> sp.Expr:
+        return self.expr + self._other(other)
+
+    def __radd__(self, other: Any) -> sp.Expr:
+        return self._other(other) + self.expr
+
+    def __sub__(self, other: Any) -> sp.Expr:
+        return self.expr - self._other(other)
+
+    def __rsub__(self, other: Any) -> sp.Expr:
+        return self._other(other) - self.expr
+
+    def __mul__(self, other: Any) -> sp.Expr:
+        return self.expr * self._other(other)
+
+    def __rmul__(self, other: Any) -> sp.Expr:
+        return self._other(other) * self.expr
+
+    def __truediv__(self, other: Any) -> sp.Expr:
+        return self.expr / self._other(other)
+
+    def __rtruediv__(self, other: Any) -> sp.Expr:
+        return self._other(other) / self.expr
+
+    def __pow__(self, other: Any) -> sp.Expr:
+        return self.expr ** self._other(other)
+
+    def __neg__(self) -> sp.Expr:
+        return -self.expr
+
+    def checks(self) -> list[str]:
+        """Names of the verification checks that decide on this bound (by registered name).
+
+        The symbolic layer never imports the verification layer at import time; this lookup does so
+        lazily and returns [] where ``verification`` is not importable."""
+        try:
+            from verification.registry import all_checks
+        except ImportError:
+            return []
+        return [c.name for c in all_checks() if self.name in c.bound_roles.values()]
 
     # ------------------------------------------------------------------ values and domain
     def _resolve(self, values: ValueMap | None, kwargs: Mapping[str, Any]) -> dict[sp.Symbol, sp.Basic]:

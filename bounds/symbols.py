@@ -18,6 +18,7 @@ import sympy as sp
 __all__ = [
     "CONSTANTS",
     "F_0",
+    "LATEX_NAMES",
     "SYMBOLS",
     "J",
     "K",
@@ -45,6 +46,7 @@ __all__ = [
     "lam_N",
     "lam_i",
     "lam_max",
+    "latex_name",
     "m",
     "margin_factor",
     "mu_norm",
@@ -198,6 +200,32 @@ def is_hidden_constant(sym: sp.Basic) -> bool:
     """True when ``sym`` is one of the registered hidden constants."""
     info = CONSTANTS.get(getattr(sym, "name", ""))
     return info is not None and info.symbol == sym
+
+
+#: LaTeX of the canonical symbols whose names are not LaTeX already (used by Bound.latex)
+LATEX_NAMES: dict[str, str] = {
+    "lam": r"\lambda_{\min}", "lam_max": r"\lambda_{\max}", "lam_i": r"\lambda_i", "lam_N": r"\lambda_{\min}(N)",
+    "mu_star": r"\mu^{*}", "eps": r"\varepsilon", "kappa_init": r"\kappa", "p_fail": r"p_{\mathrm{fail}}",
+    "quad_y": r"y^{\top}K^{-1}y", "F_0": r"\hat F_0", "p_jump": r"p_{\mathrm{jump}}", "p_log": r"p_{\log}",
+    "R_ntrf": "R", "ntrf_loss": r"\hat L_{\mathrm{NTRF}}", "gamma_sig": r"\gamma", "mu_norm": r"\|\mu\|",
+    "p_flip": r"p_{\mathrm{flip}}", "trace_sigma": r"\operatorname{Tr}\Sigma", "sigma_op": r"\|\Sigma\|",
+    "sigma_frob": r"\|\Sigma\|_F", "sigma_mu": r"\|\Sigma^{1/2}\mu\|", "r_mom": "r", "w_star_norm": r"\|w^{*}\|",
+    "margin_factor": r"|\mathcal{A}|", "a_v": "a_v", "z_norm": r"\|z\|", "z_pre": "z", "kern_prev": r"K_{\ell-1}",
+    "kern_dot": r"\dot K_{\ell}", "ntk_prev": r"S_{\ell-1}", "d_out": r"d_{\mathrm{out}}", "d_sub": "d'",
+    "p_deg": "p", "theta": r"\theta",
+}
+
+
+def latex_name(sym: sp.Symbol) -> str:
+    r"""LaTeX of a symbol: the table above, Greek names as sympy writes them, hidden constants as
+    C_{\mathrm{name}} (``C_du_width`` → C_{\mathrm{du\,width}})."""
+    name = sym.name
+    if name in LATEX_NAMES:
+        return LATEX_NAMES[name]
+    if name in CONSTANTS or (name[:2] in ("C_", "c_") and "_" in name[2:]):
+        words = name[2:].replace("_", "\\,")
+        return name[0] + "_{\\mathrm{" + words + "}}"
+    return sp.latex(sym)
 
 
 def describe() -> str:

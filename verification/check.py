@@ -154,10 +154,31 @@ class CheckResult:
     units: int
     figure: str | None = None
     doc: str | None = None
+    #: what the figure is drawn from (kept for :meth:`plot`; never written to the report)
+    measurements: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+    bounds_used: Mapping[str, Bound] | None = field(default=None, repr=False, compare=False)
+    params: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def verdict(self) -> Verdict:
         return self.decision.verdict
+
+    def __repr__(self) -> str:
+        return f"<CheckResult {self.name}: {self.verdict.value} — {self.decision.reason[:100]}>"
+
+    def plot(self) -> Any:
+        """The check's figure as a :class:`matplotlib.figure.Figure` (shown inline in a notebook)."""
+        if self.measurements is None or self.bounds_used is None or self.params is None:
+            raise ValueError(f"{self.name}: this result carries no measurements to draw (loaded from a report?)")
+        from .registry import get_check
+        from .runner import make_figure
+
+        return make_figure(get_check(self.name), self.measurements, self.decision, self.bounds_used, self.params)
+
+    def _repr_html_(self) -> str:  # Jupyter
+        from .display import result_html
+
+        return result_html(self)
 
     def to_json(self) -> dict[str, Any]:
         d = self.decision
@@ -223,6 +244,16 @@ class Check(ABC):
     def decide(self, measurements: Mapping[str, Mapping[str, Any]], bounds_by_role: Mapping[str, Bound],
                params: Mapping[str, Any]) -> Decision:
         """Predict from ``bounds_by_role`` and judge the measurements (keyed by ``Unit.key``)."""
+
+    def __repr__(self) -> str:
+        return f"<Check {self.name}: {self.claim[:90]}{'…' if len(self.claim) > 90 else ''}>"
+
+    def _repr_html_(self) -> str:  # Jupyter
+        from html import escape
+
+        roles = "".join(f"<li><code>{escape(r)}</code> → <code>{escape(n)}</code></li>" for r, n in self.bound_roles.items())
+        return (f"<div><b>{escape(self.name)}</b> <small>({escape(self.source)})</small><br>{escape(self.claim)}"
+                f"<ul>{roles}</ul></div>")
 
     def judge(self, measurements: Mapping[str, Mapping[str, Any]], bounds_by_role: Mapping[str, Bound],
               params: Mapping[str, Any]) -> Decision:

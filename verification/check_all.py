@@ -23,6 +23,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from .check import PROFILES, CheckResult, Verdict
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="override a profile parameter of the selected checks (VALUE in JSON, e.g. eta=0.5); repeatable")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--params", metavar="NAME", help="print one check's parameters (default, type) for --profile")
     p.add_argument("--explain", metavar="NAME", help="print the chain claim → bounds → experiments → docs of one check")
     p.add_argument("--workers", type=_workers, default=None, metavar="N",
                    help="measure units in N worker processes (default: the number of cores; 1 = serial)")
@@ -75,6 +77,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plan", action="store_true", help="print units and estimated seconds per check, then exit")
     p.add_argument("--calibrate", action="store_true", help="with --plan: time one unit of checks never timed")
     return p
+
+
+_SLICE_TITLES = {"two_layer": "Two-layer NTK theory (DZPS19, ADHLW19, PSG20)",
+                 "benign": "Benign overfitting (KGMMN24, H25, FCB22)",
+                 "deep": "Deep networks (AZLS19, GLL24)",
+                 "generalization": "Generalization (ADHLW19, CG19/CG20, GLL24's early stopping)"}
+
+
+def _listing(checks: list) -> str:
+    """The checks grouped by slice (and so by paper), names padded to the longest."""
+    width = max(len(c.name) for c in checks)
+    groups: dict[str, list] = {}
+    for c in checks:
+        groups.setdefault(type(c).__module__.split(".")[2], []).append(c)
+    lines: list[str] = []
+    for slice_name, members in groups.items():
+        lines += ["" if lines else None, _SLICE_TITLES.get(slice_name, slice_name)]
+        lines += [f"  {c.name:<{width}}  {c.claim}" for c in members]
+    return "\n".join(line for line in lines if line is not None)
+
+
+def _params_table(check: object, profile: str) -> str:
+    """Name, default and JSON type of each parameter of ``check`` under ``profile`` (what --set may change)."""
+    import json
+
+    params = check.params(profile)
+    ranges = getattr(check, "param_ranges", {}) or {}
+    w = max(len(k) for k in params)
+    lines = [f"{check.name} ({profile} profile) — change with --set {check.name}.KEY=VALUE or --set KEY=VALUE"]
+    for k, v in params.items():
+        kind = type(v).__name__ if not isinstance(v, list) else f"list[{type(v[0]).__name__ if v else '?'}]"
+        rng = f"  range {ranges[k]}" if k in ranges else ""
+        text = json.dumps(v, default=str)
+        lines.append(f"  {k:<{w}}  {kind:<12} {text if len(text) <= 70 else text[:69] + '…'}{rng}")
+    return "\n".join(lines)
 
 
 def _workers(text: str) -> int:
@@ -135,8 +172,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .registry import all_checks, select
 
         if args.list:
-            for c in all_checks():
-                print(f"{c.name:<28} {c.claim}")
+            print(_listing(all_checks()))
+            return EXIT_OK
+        if args.params is not None:
+            from .registry import get_check
+
+            try:
+                print(_params_table(get_check(args.params), args.profile))
+            except KeyError as exc:
+                raise UsageError(exc.args[0]) from None
             return EXIT_OK
         if args.explain is not None:
             from .explain import explain
@@ -244,7 +288,7 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
     write_run_record(out, run_record(args.profile, args.seeds, args.only, args.overrides, dev_type, args.shard))
     total = sum(len(u) for u in units_by_check.values())
     bar = None
-    if not args.no_progress:
+    if not args.no_progress and sys.stderr.isatty():  # no bar in logs and CI
         from tqdm import tqdm
 
         bar = tqdm(total=total, unit="unit", file=sys.stderr, dynamic_ncols=True, leave=False)
@@ -285,9 +329,11 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
             t0 = time.perf_counter()
             reused0 = store.reused
             try:
-                results.append(run_check(chk, args.profile, args.seeds, device, store=store,
-                                         figures_dir=out / "figures", overrides=args.overrides,
-                                         on_unit=(bar.update if bar is not None else None), timings=t))
+                res = run_check(chk, args.profile, args.seeds, device, store=store, figures_dir=out / "figures",
+                                overrides=args.overrides, on_unit=(bar.update if bar is not None else None), timings=t)
+                # the report names its figures relative to its own folder, whatever --out is
+                results.append(replace(res, figure=Path(os.path.relpath(res.figure, out)).as_posix()
+                                       if res.figure else None))
             except KeyboardInterrupt:
                 raise
             except Exception as exc:  # a broken check must not hide the others' verdicts
@@ -312,8 +358,14 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
     timing["total_s"] = wall
     reused = reused_before if parallel else store.reused
     timing["reused_units"] = reused
-    report = build_report(results, args.profile, str(device), errors, timing)
-    js, md = write_report(report, out)
+    from .registry import all_checks
+    from .report import merge_previous, provenance
+
+    report = build_report(results, args.profile, str(device), errors, timing,
+                          run=provenance(results, {c.name: args.overrides for c in checks if args.overrides}))
+    if args.only:  # a partial run joins the earlier report of the same folder instead of replacing it
+        report = merge_previous(report, _previous_report(out), [c.name for c in all_checks()])
+    js, md = write_report(report, out, command=" ".join(["python -m verification.check_all", *sys.argv[1:]]))
     print(format_table(results, errors))
     counts = report["summary"]
     print(f"\n{counts['holds']} holds, {counts['violated']} violated, {counts['inconclusive']} inconclusive"
@@ -325,5 +377,20 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
     return EXIT_VIOLATED if (violated or errors) else EXIT_OK
 
 
-if __name__ == "__main__":
+def _previous_report(out: Path) -> dict | None:
+    import json
+
+    try:
+        prev = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return prev if isinstance(prev, dict) and isinstance(prev.get("checks"), list) else None
+
+
+def main_exit() -> None:
+    """Entry point of the ``leaky-theory`` console script (the same as ``python -m verification.check_all``)."""
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    main_exit()

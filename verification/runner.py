@@ -78,11 +78,24 @@ def run_check(check: Check, profile: str = "quick", seeds: Sequence[int] | None 
         timings["decide_and_plot_s"] = t2 - t1
     if measurements_out is not None:
         measurements_out.update(measured)
-    doc = f"docs/checks/{check.name}.md"
+    doc = doc_page(check.name)
     return CheckResult(name=check.name, claim=check.claim, source=check.source,
                        bounds=check.bound_info(by_role), decision=decision, profile=profile,
-                       seeds=seed_list, units=len(units), figure=figure,
-                       doc=doc if Path(__file__).resolve().parent.parent.joinpath(doc).exists() else None)
+                       seeds=seed_list, units=len(units), figure=figure, measurements=measured, bounds_used=by_role,
+                       params=params,
+                       doc=doc)
+
+
+def doc_page(name: str) -> str | None:
+    """``docs/checks/<name>.md`` in a source checkout, or the copy a wheel installs under
+    ``<prefix>/share/leaky-theory/docs/checks/`` (an absolute path then); None if neither exists."""
+    import sys
+
+    rel = f"docs/checks/{name}.md"
+    if Path(__file__).resolve().parent.parent.joinpath(rel).exists():
+        return rel
+    shared = Path(sys.prefix) / "share" / "leaky-theory" / rel
+    return str(shared) if shared.exists() else None
 
 
 def apply_overrides(check: Check, params: dict[str, Any], overrides: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -98,19 +111,26 @@ def apply_overrides(check: Check, params: dict[str, Any], overrides: Mapping[str
 
 def _draw(check: Check, measured: Mapping[str, Any], decision: Any, by_role: Mapping[str, Bound],
           params: Mapping[str, Any], folder: Path) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
+    """Draw on a bare :class:`matplotlib.figure.Figure` (no pyplot, so the caller's backend — a notebook's
+    inline one, say — is never changed) and save ``folder/<name>.png``; returns that path."""
+    fig = make_figure(check, measured, decision, by_role, params)
     folder.mkdir(parents=True, exist_ok=True)
-    fig = plt.figure(figsize=(11, 4.2))
-    try:
-        check.plot(fig, measured, decision, by_role, params)
-        fig.suptitle(f"{check.name} — {decision.verdict.value}", fontsize=11)
-        fig.tight_layout()
-        path = folder / f"{check.name}.png"
-        fig.savefig(path, dpi=100, metadata={"Software": None})
-    finally:
-        plt.close(fig)
-    return f"figures/{check.name}.png"
+    path = folder / f"{check.name}.png"
+    fig.savefig(path, dpi=100, metadata={"Software": None})
+    return str(path)
+
+
+def make_figure(check: Check, measured: Mapping[str, Any], decision: Any, by_role: Mapping[str, Bound],
+                params: Mapping[str, Any]) -> Any:
+    """The check's figure as a :class:`matplotlib.figure.Figure`, titled with its verdict and reason."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11, 4.2))
+    check.plot(fig, measured, decision, by_role, params)
+    fig.suptitle(f"{check.name} — {decision.verdict.value}: {_short(decision.reason)}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _short(text: str, width: int = 110) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
