@@ -170,9 +170,12 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
         return 130
     if bar is not None:
         bar.close()
+    for line in store.warnings:  # one line per stored unit that was not used (it was measured again)
+        print(f"check_all: warning: {line}", file=sys.stderr)
     wall = time.perf_counter() - t_start
     timing["total_s"] = wall
     timing["reused_units"] = store.reused
+    timing["store_warnings"] = list(store.warnings)
     report = build_report(results, args.profile, str(device), errors, timing)
     js, md = write_report(report, out)
     print(format_table(results, errors))
