@@ -6,9 +6,11 @@
     python -m verification.check_all --profile full --device cuda --out runs/full
     python -m verification.check_all --only du_gd_bound --set eta=0.01 --set steps=3000   # what if?
 
-Exit status: 0 when no check is violated, 1 when a check is violated or could not run, 2 on bad
-usage (one line on stderr, no traceback). Finished units are stored under ``OUT/units`` as they
-complete; rerunning after an interruption reuses them (``--fresh`` ignores them).
+Exit status: 0 when no check is violated, 1 when a check is violated or could not run (or the
+report could not be written), 2 on bad usage (one line on stderr, no traceback), 130 on Ctrl-C (one
+line). ``--set`` values are validated before anything runs (verification/overrides.py). Finished
+units are stored under ``OUT/units`` as they complete; rerunning after an interruption reuses the
+ones that verify (``--fresh`` ignores them; a damaged one is named on stderr and measured again).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from pathlib import Path
 
 from .check import PROFILES, CheckResult, Verdict
 
-EXIT_OK, EXIT_VIOLATED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+SEED_LIMIT = 2**63
 
 
 class UsageError(Exception):
@@ -42,6 +45,8 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {text!r}")
+    if value >= SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"seed must be < 2**63, got {text!r}")
     return value
 
 
@@ -62,19 +67,34 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _check_out_dir(path: Path) -> None:
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"--out {str(path)!r} exists and is not a directory")
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 80 else repr(text[:40] + "…" + text[-20:]) + f" ({len(text)} characters)"
+
+
+def _check_out_dir(text: str) -> Path:
+    """The output folder, created if needed; any problem (empty, a file, too long, no permission,
+    a NUL byte, …) is a :class:`UsageError` in one line."""
+    if not text.strip():
+        raise UsageError("--out must name a folder, got an empty string")
+    path = Path(text)
     try:
+        if path.exists() and not path.is_dir():
+            raise UsageError(f"--out {_shown(text)} exists and is not a directory")
         path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"--out {str(path)!r} cannot be created: {exc.strerror}") from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {str(path)!r} is not writable")
+        probe = path / f".check_all_probe_{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except (OSError, ValueError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise UsageError(f"--out {_shown(text)} cannot be used: {why}") from None
+    return path
 
 
 def _parse_overrides(items: Sequence[str], checks: list, profile: str) -> dict[str, object]:
+    """``--set`` items → {key: value}, each value validated against every selected check's default."""
     import json
+
+    from .overrides import OverrideError, validate_override
 
     out: dict[str, object] = {}
     for item in items:
@@ -83,18 +103,35 @@ def _parse_overrides(items: Sequence[str], checks: list, profile: str) -> dict[s
             raise UsageError(f"--set expects KEY=VALUE, got {item!r}")
         try:
             out[key] = json.loads(text)
-        except json.JSONDecodeError:
-            raise UsageError(f"--set {key}: value {text!r} is not JSON (numbers, true/false, \"strings\", [lists])") from None
+        except (json.JSONDecodeError, RecursionError):
+            raise UsageError(f"--set {key}: value {_shown(text)} is not JSON "
+                             "(numbers, true/false, \"strings\", [lists])") from None
     for chk in checks:
-        missing = [k for k in out if k not in chk.params(profile)]
+        defaults = chk.params(profile)
+        missing = [k for k in out if k not in defaults]
         if missing:
             raise UsageError(f"--set {missing[0]}: check {chk.name!r} has no such parameter; "
-                             f"its parameters: {', '.join(chk.params(profile))}")
+                             f"its parameters: {', '.join(defaults)}")
+        for key in list(out):
+            try:
+                out[key] = validate_override(key, out[key], defaults[key], chk.param_ranges)
+            except OverrideError as exc:
+                shown = str(defaults[key]) if len(str(defaults[key])) <= 60 else str(defaults[key])[:57] + "..."
+                raise UsageError(f"--set {exc} (check {chk.name!r}, default {shown})") from None
     return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Parse, validate, run; every way out is an exit status with at most one line of error."""
     t_start = time.perf_counter()
+    try:
+        return _main(argv, t_start)
+    except KeyboardInterrupt:
+        print("\ncheck_all: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None, t_start: float) -> int:
     try:
         args = build_parser().parse_args(argv)
         from empirical.device import resolve_device
@@ -118,24 +155,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.seeds is not None and len(set(args.seeds)) != len(args.seeds):
             raise UsageError(f"--seeds must be distinct, got {' '.join(map(str, args.seeds))}")
         args.overrides = _parse_overrides(args.overrides, checks, args.profile)
-        out = Path(args.out)
-        _check_out_dir(out)
+        plan = _plan(checks, args)
+        out = _check_out_dir(args.out)
     except UsageError as exc:
         print(f"check_all: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    return _run(checks, args, device, out, t_start)
+    return _run(checks, args, device, out, t_start, plan)
 
 
-def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_start: float) -> int:
+def _plan(checks: list, args: argparse.Namespace) -> int:
+    """The number of units to run; a check that cannot list its units with these values is bad usage."""
+    from .runner import apply_overrides
+
+    total = 0
+    for c in checks:
+        try:
+            total += len(c.units(apply_overrides(c, c.params(args.profile), args.overrides),
+                                 args.seeds or list(range(c.default_seeds[args.profile]))))
+        except Exception as exc:  # any failure here comes from the values given
+            raise UsageError(f"check {c.name!r} cannot plan its units with these settings: "
+                             f"{type(exc).__name__}: {exc}") from None
+    return total
+
+
+def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_start: float, total: int) -> int:
     from .report import build_report, format_table, write_report
     from .runner import run_check
     from .store import UnitStore
 
     store = UnitStore(out, fresh=args.fresh)
-    from .runner import apply_overrides
-
-    total = sum(len(c.units(apply_overrides(c, c.params(args.profile), args.overrides),
-                            args.seeds or list(range(c.default_seeds[args.profile])))) for c in checks)
     bar = None
     if not args.no_progress:
         from tqdm import tqdm
@@ -158,8 +206,11 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
                 raise
             except Exception as exc:  # a broken check must not hide the others' verdicts
                 errors[chk.name] = f"{type(exc).__name__}: {exc}"
-                (out / "errors").mkdir(exist_ok=True)
-                (out / "errors" / f"{chk.name}.txt").write_text(traceback.format_exc(), encoding="utf-8")
+                try:
+                    (out / "errors").mkdir(exist_ok=True)
+                    (out / "errors" / f"{chk.name}.txt").write_text(traceback.format_exc(), encoding="utf-8")
+                except OSError as werr:
+                    errors[chk.name] += f" (traceback not kept: {werr.strerror or werr})"
             t["total_s"] = time.perf_counter() - t0
             timing[chk.name] = t
     except KeyboardInterrupt:
@@ -177,7 +228,12 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
     timing["reused_units"] = store.reused
     timing["store_warnings"] = list(store.warnings)
     report = build_report(results, args.profile, str(device), errors, timing)
-    js, md = write_report(report, out)
+    try:
+        js, md = write_report(report, out)
+    except OSError as exc:
+        print(f"check_all: error: the report cannot be written to {_shown(str(out))}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return EXIT_VIOLATED
     print(format_table(results, errors))
     counts = report["summary"]
     print(f"\n{counts['holds']} holds, {counts['violated']} violated, {counts['inconclusive']} inconclusive"
