@@ -168,6 +168,8 @@ class UnitStore:
                               sort_keys=True)
             path = self._path(check, version, key, device)
             try:
+                if path.is_dir() and not any(path.iterdir()):  # an empty folder in its place: nothing to lose
+                    path.rmdir()
                 atomic_write_text(path, text)
             except OSError as exc:
                 self.warnings.append(f"stored unit {path}: cannot be written ({exc.strerror or exc}); "
