@@ -279,3 +279,76 @@ def test_reviewer_case_corrupted_du_gd_unit_does_not_flip_the_verdict(tmp_path, 
     assert str(path) in err and "checksum" in err
     again = json.loads((tmp_path / "report.json").read_text())
     assert again["checks"] == first["checks"]
+
+
+# --------------------------------------------------------------------------- determinism (docs/reliability.md)
+# Claim 1: a seed and a thread count give bit-identical numbers on a rerun.
+# Claim 2: data, labels, initial weights and Monte-Carlo draws are bit-identical across thread counts
+#          (CPU generators, elementwise arithmetic).
+# Claim 3: reductions (GEMMs, Gram matrices, eigenvalues, training curves) agree across thread counts
+#          to 1e-12 relative to the largest entry; a verdict can differ only if a statistic lies that
+#          close to its threshold.
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+
+def _numbers(threads: int) -> dict[str, np.ndarray]:
+    from empirical import activations as A
+    from empirical import data as D
+    from empirical.eigen import eigvalsh
+    from empirical.gram import leaky_gram, mc_dual_kernels, two_layer_gram
+    from empirical.two_layer.network import TwoLayerNet
+    from empirical.two_layer.train import gradient_descent
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        x = D.sphere(120, 8, 0)
+        y = D.labels(x, 0)
+        w = torch.randn(1500, 8, generator=D.generator(1), dtype=torch.float64)
+        h = two_layer_gram(x, w, A.leaky_relu(0.0))
+        net = TwoLayerNet(8, 256, A.leaky_relu(0.0), seed=0)
+        w0 = net.W.detach().clone()
+        trace = gradient_descent(net, x, y, 0.05, 30)
+        mc = mc_dual_kernels(np.linspace(-0.9, 0.9, 5), A.leaky_relu(0.5), 20_000, 0)
+        return {"data": x.numpy(), "labels": y.numpy(), "init": w0.numpy(), "mc": mc["kappa_dot"],
+                "gram": h.numpy(), "eig": eigvalsh(h), "eig_inf": eigvalsh(leaky_gram(x, 0.0)),
+                "loss": np.asarray(trace.loss, dtype=np.float64)}
+    finally:
+        torch.set_num_threads(old)
+
+
+def test_same_seed_same_threads_is_bit_identical():
+    a, b = _numbers(1), _numbers(1)
+    for key in a:
+        assert np.array_equal(a[key], b[key]), key
+
+
+def test_draws_are_bit_identical_across_thread_counts():
+    a, b = _numbers(1), _numbers(3)
+    for key in ("data", "labels", "init", "mc"):
+        assert np.array_equal(a[key], b[key]), key
+
+
+def test_reductions_agree_across_thread_counts_to_1e_12():
+    a, b = _numbers(1), _numbers(3)
+    for key in ("gram", "eig", "eig_inf", "loss"):
+        scale = float(np.max(np.abs(a[key])))
+        assert float(np.max(np.abs(a[key] - b[key]))) <= 1e-12 * scale, key
+
+
+def test_check_report_agrees_across_thread_counts():
+    from verification import get_check
+
+    def result(threads: int) -> dict:
+        old = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            return run_check(get_check("kernel_monte_carlo"), "quick", seeds=[0], device="cpu").to_json()
+        finally:
+            torch.set_num_threads(old)
+
+    a, b = result(1), result(3)
+    assert a["verdict"] == b["verdict"] and a["reason"] == b["reason"]
+    assert json.dumps(a["measured"], sort_keys=True) == json.dumps(b["measured"], sort_keys=True)
