@@ -27,15 +27,18 @@ def _correlations(x: torch.Tensor) -> torch.Tensor:
 
 
 def kernel_matrix(x: torch.Tensor, formula: bounds.Bound, **params: float) -> torch.Tensor:
-    """[formula(ρ_ij; params)] for unit-norm rows of ``x``, float64 (ρ clipped to [−1, 1])."""
+    """[formula(ρ_ij; params)] for unit-norm rows of ``x``, float64 (ρ clipped to [−1, 1]).
+
+    The parameters are checked like :meth:`bounds.Bound.evaluate` checks them (finite, real, the
+    symbols' assumptions and domain), so a NaN α is refused instead of giving an all-NaN matrix."""
+    if not isinstance(formula, bounds.Bound):
+        raise TypeError(f"formula must be a bounds.Bound, got {type(formula).__name__}")
     names = {s.name for s in formula.variables}
     if "rho" not in names:
         raise ValueError(f"{formula.name} is not a kernel in rho (its variables: {sorted(names)})")
     unknown = set(params) - (names - {"rho"})
     if unknown:
         raise ValueError(f"{formula.name} has no parameter(s) {sorted(unknown)}; it takes {sorted(names - {'rho'})}")
-    if not isinstance(formula, bounds.Bound):
-        raise TypeError(f"formula must be a bounds.Bound, got {type(formula).__name__}")
     for key, val in params.items():  # scalars only: finite, real, the symbol's assumptions and domain
         if isinstance(val, bool) or not isinstance(val, (int, float, np.integer, np.floating)):
             raise TypeError(f"{formula.name}: {key}={val!r} must be a real number")
