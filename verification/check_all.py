@@ -5,6 +5,10 @@
     python -m verification.check_all --only kernel_monte_carlo finite_width_gram --seeds 0 1 2 3
     python -m verification.check_all --profile full --device cuda --out runs/full
     python -m verification.check_all --only du_gd_bound --set eta=0.01 --set steps=3000   # what if?
+    python -m verification.check_all --explain du_gd_bound  # claim → bounds (file:line) → experiments → docs
+    python -m verification.check_all --workers 4            # units in 4 worker processes (docs/scaling.md)
+    python -m verification.check_all --shard 2/8 --out s2   # the 2nd of 8 disjoint shares; then verification.merge
+    python -m verification.check_all --plan --profile full  # units and estimated time per check
 
 Exit status: 0 when no check is violated, 1 when a check is violated or could not run (or the
 report could not be written), 2 on bad usage (one line on stderr, no traceback), 130 on Ctrl-C (one
@@ -64,7 +68,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="override a profile parameter of the selected checks (VALUE in JSON, e.g. eta=0.5); repeatable")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--explain", metavar="NAME", help="print the chain claim → bounds → experiments → docs of one check")
+    p.add_argument("--workers", type=_workers, default=None, metavar="N",
+                   help="measure units in N worker processes (default: the number of cores; 1 = serial)")
+    p.add_argument("--threads", type=_workers, default=1, metavar="T",
+                   help="torch threads per unit (default 1, in every worker and in a serial run, so that the "
+                        "report is the same for any --workers)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="send units to the Dask scheduler at ADDRESS (extra [dask])")
+    p.add_argument("--dask", action="store_true", help="with --workers N, use a Dask LocalCluster (extra [dask])")
+    p.add_argument("--shard", metavar="i/N", help="measure only the i-th of N disjoint shares of the units")
+    p.add_argument("--plan", action="store_true", help="print units and estimated seconds per check, then exit")
+    p.add_argument("--calibrate", action="store_true", help="with --plan: time one unit of checks never timed")
     return p
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--workers must be a positive integer, got {text!r}") from None
+    if not 1 <= value <= 1024:
+        raise argparse.ArgumentTypeError(f"--workers must be between 1 and 1024, got {text!r}")
+    return value
+
+
+def default_workers() -> int:
+    """The number of cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _shown(text: str) -> str:
@@ -142,6 +175,24 @@ def _main(argv: Sequence[str] | None, t_start: float) -> int:
             for c in all_checks():
                 print(f"{c.name:<28} {c.claim}")
             return EXIT_OK
+        if args.explain is not None:
+            from .explain import explain
+            from .registry import get_check
+
+            try:
+                print(explain(get_check(args.explain)))
+            except KeyError as exc:
+                raise UsageError(exc.args[0]) from None
+            return EXIT_OK
+        if args.shard is not None:
+            from .scale import parse_shard
+
+            try:
+                args.shard = parse_shard(args.shard)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+        if args.workers is None:
+            args.workers = default_workers() if _auto_parallel() else 1
         if args.profile not in PROFILES:
             raise UsageError(f"unknown profile {args.profile!r}; choose from {', '.join(PROFILES)}")
         try:
@@ -155,35 +206,93 @@ def _main(argv: Sequence[str] | None, t_start: float) -> int:
         if args.seeds is not None and len(set(args.seeds)) != len(args.seeds):
             raise UsageError(f"--seeds must be distinct, got {' '.join(map(str, args.seeds))}")
         args.overrides = _parse_overrides(args.overrides, checks, args.profile)
-        plan = _plan(checks, args)
+        _check_plannable(checks, args)
         out = _check_out_dir(args.out)
     except UsageError as exc:
         print(f"check_all: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    return _run(checks, args, device, out, t_start, plan)
+    if args.plan:
+        return _plan(checks, args, device, out)
+    return _run(checks, args, device, out, t_start)
 
 
-def _plan(checks: list, args: argparse.Namespace) -> int:
-    """The number of units to run; a check that cannot list its units with these values is bad usage."""
-    from .runner import apply_overrides
+def _auto_parallel() -> bool:
+    """Whether a run without --workers uses one worker per core (LEAKY_THEORY_WORKERS=1 forces serial)."""
+    return os.environ.get("LEAKY_THEORY_WORKERS", "") != "1"
 
-    total = 0
+
+def _check_plannable(checks: list, args: argparse.Namespace) -> None:
+    """A check that cannot list its units with these settings is bad usage (one line, exit 2)."""
+    from .runner import apply_overrides, check_seeds
+
     for c in checks:
         try:
-            total += len(c.units(apply_overrides(c, c.params(args.profile), args.overrides),
-                                 args.seeds or list(range(c.default_seeds[args.profile]))))
+            c.units(apply_overrides(c, c.params(args.profile), args.overrides),
+                    check_seeds(args.seeds) or list(range(c.default_seeds[args.profile])))
         except Exception as exc:  # any failure here comes from the values given
             raise UsageError(f"check {c.name!r} cannot plan its units with these settings: "
                              f"{type(exc).__name__}: {exc}") from None
-    return total
 
 
-def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_start: float, total: int) -> int:
+def _units_by_check(checks: list, args: argparse.Namespace) -> dict[str, list]:
+    from .runner import apply_overrides, check_seeds
+
+    return {c.name: c.units(apply_overrides(c, c.params(args.profile), args.overrides),
+                            check_seeds(args.seeds) or list(range(c.default_seeds[args.profile]))) for c in checks}
+
+
+def _plan(checks: list, args: argparse.Namespace, device: object, out: Path) -> int:
+    from .plan import load_timings, plan_rows, render_plan
+
+    rows = plan_rows(checks, _units_by_check(checks, args), load_timings(out), args.profile,
+                     getattr(device, "type", str(device)), calibrate=args.calibrate, device=device)
+    print(render_plan(rows, sorted({1, 2, 4, 8, 16, args.workers})))
+    return EXIT_OK
+
+
+def _measure_phase(checks: list, units_by_check: dict, args: argparse.Namespace, device: object, store: object,
+                   bar: object, timing: dict) -> int:
+    """Measure the missing units in parallel (or a shard's share); returns how many were measured."""
+    from .parallel import collect_jobs, measure_jobs
+    from .plan import load_timings
+
+    dev_type = getattr(device, "type", str(device))
+    slot = load_timings(Path(args.out)).get(f"{args.profile}|{dev_type}", {})
+    jobs = collect_jobs(checks, units_by_check, store, dev_type,
+                        cost=lambda name: float(slot.get(name, {}).get("seconds_per_unit", 1.0)))
+    if bar is not None:
+        bar.update(sum(len(u) for u in units_by_check.values()) - len(jobs))
+        bar.set_description(f"{args.workers} workers")
+    spent: dict[str, list[float]] = {}
+
+    def done(job: object, seconds: float) -> None:
+        spent.setdefault(job.check, []).append(seconds)
+        if bar is not None:
+            bar.update(1)
+
+    measure_jobs(jobs, str(device), store, args.workers, unit_threads=args.threads, scheduler=args.scheduler,
+                 executor="dask" if args.dask else "processes", on_done=done)
+    timing["parallel_measure"] = {k: {"units": len(v), "seconds": sum(v)} for k, v in spent.items()}
+    return len(jobs)
+
+
+def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_start: float) -> int:
+    import torch
+
+    from .plan import record_timings
     from .report import build_report, format_table, write_report
     from .runner import run_check
+    from .scale import run_record, shard_units, write_run_record
     from .store import UnitStore
 
+    torch.set_num_threads(args.threads)  # the same per-unit thread count as every parallel worker
     store = UnitStore(out, fresh=args.fresh)
+    units_by_check = _units_by_check(checks, args)
+    if args.shard is not None:
+        units_by_check = shard_units(checks, units_by_check, args.shard)
+    dev_type = getattr(device, "type", str(device))
+    write_run_record(out, run_record(args.profile, args.seeds, args.only, args.overrides, dev_type, args.shard))
+    total = sum(len(u) for u in units_by_check.values())
     bar = None
     if not args.no_progress:
         from tqdm import tqdm
@@ -192,12 +301,41 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
     results: list[CheckResult] = []
     errors: dict[str, str] = {}
     timing: dict[str, dict[str, float] | float] = {}
+    measured_here: dict[str, tuple[int, float]] = {}
+    parallel = args.workers > 1 or args.scheduler is not None or args.dask or args.shard is not None
+    reused_before = 0
     try:
+        if parallel:
+            from .parallel import WorkerDied
+
+            try:
+                _measure_phase(checks, units_by_check, args, device, store, bar, timing)
+            except WorkerDied as exc:
+                errors["(workers)"] = str(exc)
+            reused_before = store.reused
+            for name, t in timing.get("parallel_measure", {}).items():
+                measured_here[name] = (t["units"], t["seconds"])
+            if args.shard is not None or errors:
+                if bar is not None:
+                    bar.close()
+                record_timings(out, args.profile, dev_type, measured_here)
+                if errors:
+                    print(f"check_all: {errors['(workers)']}", file=sys.stderr)
+                    return EXIT_VIOLATED
+                i, n = args.shard
+                print(f"shard {i}/{n}: {total} units ({reused_before} already stored) in {out / 'units'}; join the "
+                      f"shards with: python -m verification.merge OUT1 … OUTN --out ALL")
+                return EXIT_OK
+            warned = store.warnings
+            store = UnitStore(out)  # every unit of this run is now stored (measured above or reused)
+            store.reused = reused_before
+            store.warnings = warned
         for chk in checks:
             if bar is not None:
                 bar.set_description(chk.name)
             t = {}
             t0 = time.perf_counter()
+            reused0 = store.reused
             try:
                 results.append(run_check(chk, args.profile, args.seeds, device, store=store,
                                          figures_dir=out / "figures", overrides=args.overrides,
@@ -213,6 +351,9 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
                     errors[chk.name] += f" (traceback not kept: {werr.strerror or werr})"
             t["total_s"] = time.perf_counter() - t0
             timing[chk.name] = t
+            fresh_units = len(units_by_check[chk.name]) - (store.reused - reused0)
+            if fresh_units > 0 and chk.name not in measured_here and "measure_s" in t:
+                measured_here[chk.name] = (fresh_units, t["measure_s"])
     except KeyboardInterrupt:
         if bar is not None:
             bar.close()
@@ -223,9 +364,14 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
         bar.close()
     for line in store.warnings:  # one line per stored unit that was not used (it was measured again)
         print(f"check_all: warning: {line}", file=sys.stderr)
+    try:
+        record_timings(out, args.profile, dev_type, measured_here)
+    except OSError as exc:
+        print(f"check_all: warning: timings not kept in {_shown(str(out))}: {exc.strerror or exc}", file=sys.stderr)
     wall = time.perf_counter() - t_start
     timing["total_s"] = wall
-    timing["reused_units"] = store.reused
+    reused = reused_before if parallel else store.reused
+    timing["reused_units"] = reused
     timing["store_warnings"] = list(store.warnings)
     report = build_report(results, args.profile, str(device), errors, timing)
     try:
@@ -239,7 +385,8 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
     print(f"\n{counts['holds']} holds, {counts['violated']} violated, {counts['inconclusive']} inconclusive"
           f"{', ' + str(len(errors)) + ' errors (tracebacks in ' + str(out / 'errors') + ')' if errors else ''}. "
           f"Report: {md} and {js}")
-    print(f"Wall time: {wall:.1f} s ({store.reused} stored units reused)")
+    print(f"Wall time: {wall:.1f} s ({reused} stored units reused"
+          + (f"; {args.workers} workers)" if parallel and args.scheduler is None else ")"))
     violated = any(r.verdict is Verdict.VIOLATED for r in results)
     return EXIT_VIOLATED if (violated or errors) else EXIT_OK
 

@@ -1,0 +1,179 @@
+"""Units of many checks measured in parallel: worker processes on one machine, or a Dask cluster.
+
+A *job* is one (check, unit) whose measurement is not in the unit store yet. Jobs run largest first
+(estimated seconds per unit, :mod:`verification.plan`) on
+
+* ``processes`` — a standard-library :class:`~concurrent.futures.ProcessPoolExecutor` of ``workers``
+  processes (``spawn`` start, so no OpenMP state is inherited), each with its own torch thread count;
+* ``dask`` — a running Dask scheduler (``scheduler=ADDRESS``) or, with Dask installed and
+  ``executor="dask"``, a :class:`distributed.LocalCluster` of ``workers`` single-threaded processes.
+  CUDA units ask for the worker resource ``GPU=1`` (start GPU workers with ``--resources GPU=1``).
+
+Each result is written to the client's unit store the moment it arrives, so an interrupted or crashed
+run (a killed worker, Ctrl-C) keeps every finished unit and a rerun resumes. Measurements are
+deterministic functions of the unit's seed and the thread count, and every unit runs with the same
+thread count (``unit_threads``, default 1) whatever the number of workers, so the report is the same
+for any number of workers (docs/scaling.md).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from .check import Check, Unit
+
+__all__ = ["Job", "WorkerDied", "collect_jobs", "measure_jobs", "run_unit"]
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended before returning its unit (finished units are kept)."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of one check still to be measured, with its estimated cost in seconds."""
+
+    check: str
+    version: int
+    unit: Unit
+    cost: float = 1.0
+    #: the measuring code's fingerprint (verification.store.code_fingerprint), stored with the unit
+    code: str | None = None
+
+
+def collect_jobs(checks: Sequence[Check], units_by_check: Mapping[str, Sequence[Unit]], store: Any, device_type: str,
+                 cost: Callable[[str], float] | None = None) -> list[Job]:
+    """Jobs for every unit not already in ``store``, largest estimated cost first (ties: check order)."""
+    from .store import code_fingerprint
+
+    jobs = []
+    for order, chk in enumerate(checks):
+        est = cost(chk.name) if cost is not None else 1.0
+        code = code_fingerprint(chk)
+        for unit in units_by_check[chk.name]:
+            if store.load(chk.name, chk.version, unit.key, device_type, code=code) is None:
+                jobs.append((-est, order, Job(chk.name, chk.version, unit, est, code)))
+    return [j for *_, j in sorted(jobs, key=lambda t: (t[0], t[1]))]
+
+
+def _init_worker(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+
+
+def run_unit(check_name: str, config: str, seed: int, params: Mapping[str, Any], device: str,
+             threads: int | None = None) -> tuple[dict[str, Any], float]:
+    """Measure one unit in this process (what a worker runs); returns the JSON-clean record and the seconds
+    the measurement took."""
+    import json
+
+    from empirical.device import resolve_device
+
+    from .registry import get_check
+    from .store import to_jsonable
+
+    if threads is not None:
+        _init_worker(threads)
+    check = get_check(check_name)
+    t0 = time.perf_counter()
+    record = check.measure(Unit(config, seed, dict(params)), resolve_device(device))
+    return json.loads(json.dumps(to_jsonable(record), sort_keys=True)), time.perf_counter() - t0
+
+
+def _args(job: Job, device: str) -> tuple[Any, ...]:
+    u = job.unit
+    return job.check, u.config, u.seed, dict(u.params), device
+
+
+def measure_jobs(jobs: Iterable[Job], device: str, store: Any, workers: int, *, unit_threads: int = 1,
+                 scheduler: str | None = None, executor: str = "processes",
+                 on_done: Callable[[Job, float], None] | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+    """Measure ``jobs`` and save each result to ``store`` as it arrives; returns {(check, key): record}.
+
+    ``executor``: "processes" (standard library) or "dask" (``scheduler`` address, else a LocalCluster).
+    ``on_done(job, seconds)`` is called in this process after each save (progress bars, timings).
+    """
+    jobs = list(jobs)
+    if not jobs:
+        return {}
+    if scheduler is not None or executor == "dask":
+        return _measure_dask(jobs, device, store, workers, unit_threads, scheduler, on_done)
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    import multiprocessing as mp
+
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                               initializer=_init_worker, initargs=(unit_threads,))
+    pending: dict[Any, Job] = {}
+    queue = list(jobs)
+    try:
+        # keep at most 2 jobs per worker in flight so that the largest-first order is respected
+        while queue or pending:
+            while queue and len(pending) < 2 * workers:
+                job = queue.pop(0)
+                pending[pool.submit(run_unit, *_args(job, device))] = job
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                job = pending.pop(fut)
+                try:
+                    record, seconds = fut.result()
+                except Exception as exc:
+                    if type(exc).__name__ == "BrokenProcessPool":
+                        raise WorkerDied(f"a worker process died while measuring {job.check} "
+                                         f"({job.unit.key}); finished units are kept — rerun to resume") from None
+                    continue  # the unit stays unmeasured: the per-check loop reruns it and reports its error
+                out[(job.check, job.unit.key)] = store.save(job.check, job.version, job.unit.key,
+                                                            _device_type(device), record, code=job.code)
+                if on_done is not None:
+                    on_done(job, seconds)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return out
+
+
+def _device_type(device: str) -> str:
+    return device.split(":")[0]
+
+
+def _measure_dask(jobs: list[Job], device: str, store: Any, workers: int, unit_threads: int,
+                  scheduler: str | None, on_done: Callable[[Job, float], None] | None
+                  ) -> dict[tuple[str, str], dict[str, Any]]:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise RuntimeError("the Dask executor needs the optional extra: pip install -e \".[dask]\"") from None
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    resources = {"GPU": 1} if _device_type(device) == "cuda" else None
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    try:
+        futs = {}
+        for job in jobs:  # priority = estimated cost: larger first
+            fut = client.submit(run_unit, *_args(job, device), unit_threads, key=f"{job.check}-{job.unit.key}",
+                                priority=int(job.cost * 1000), resources=resources, pure=False)
+            futs[fut] = job
+        for fut in as_completed(list(futs)):
+            job = futs[fut]
+            try:
+                record, seconds = fut.result()
+            except Exception:  # as above: the per-check loop reruns the unit and reports its error
+                continue
+            out[(job.check, job.unit.key)] = store.save(job.check, job.version, job.unit.key, _device_type(device),
+                                                        record, code=job.code)
+            if on_done is not None:
+                on_done(job, seconds)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return out
