@@ -97,7 +97,7 @@ def test_ctrl_c_at_any_point_of_main_is_one_line(where, monkeypatch, tmp_path, c
         raise KeyboardInterrupt
 
     monkeypatch.setattr(importlib.import_module(mod_name), attr, interrupted)
-    rc = main(["--only", "kernel_monte_carlo", "--seeds", "0", "--no-progress", "--out", str(tmp_path)])
+    rc = main(["--only", "kernel_monte_carlo", "--seeds", "0", "--no-progress", "--workers", "1", "--out", str(tmp_path)])
     err = capsys.readouterr().err.strip()
     assert rc == 130 and len(err.splitlines()) == 1 and "interrupted" in err and "Traceback" not in err
 
@@ -118,7 +118,7 @@ def test_out_that_cannot_take_the_report_is_one_line(tmp_path, capsys, monkeypat
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(report_mod, "write_report", full)
-    rc = main(["--only", "kernel_monte_carlo", "--seeds", "0", "--no-progress", "--out", str(tmp_path)])
+    rc = main(["--only", "kernel_monte_carlo", "--seeds", "0", "--no-progress", "--workers", "1", "--out", str(tmp_path)])
     err = capsys.readouterr().err.strip()
     assert rc == 1 and "No space left on device" in err and len(err.splitlines()) == 1
 
@@ -151,7 +151,7 @@ def test_param_ranges_declared_by_a_check_are_enforced(monkeypatch, capsys, tmp_
 
 
 def test_a_damaged_unit_is_named_on_stderr_and_the_run_succeeds(tmp_path, capsys):
-    args = ["--only", "kernel_monte_carlo", "--seeds", "0", "--no-progress", "--out", str(tmp_path)]
+    args = ["--only", "kernel_monte_carlo", "--seeds", "0", "--no-progress", "--workers", "1", "--out", str(tmp_path)]
     assert main(args) == 0
     first = json.loads((tmp_path / "report.json").read_text())["checks"]
     victim = sorted((tmp_path / "units" / "kernel_monte_carlo").glob("*.json"))[0]
@@ -162,3 +162,13 @@ def test_a_damaged_unit_is_named_on_stderr_and_the_run_succeeds(tmp_path, capsys
     assert f"check_all: warning: stored unit {victim}: is not UTF-8 text; measured again" in err
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["checks"] == first and len(report["timing"]["store_warnings"]) == 1
+
+
+def test_units_stored_by_workers_verify_and_are_reused(tmp_path, capsys):
+    args = ["--only", "kernel_monte_carlo", "--seeds", "0", "--no-progress", "--workers", "2", "--out", str(tmp_path)]
+    assert main(args) == 0
+    first = json.loads((tmp_path / "report.json").read_text())
+    assert main([*args[:-4], "--workers", "1", "--out", str(tmp_path)]) == 0
+    again = json.loads((tmp_path / "report.json").read_text())
+    assert "warning" not in capsys.readouterr().err
+    assert again["timing"]["reused_units"] == first["checks"][0]["units"] and again["checks"] == first["checks"]

@@ -264,7 +264,7 @@ def test_reviewer_case_corrupted_du_gd_unit_does_not_flip_the_verdict(tmp_path, 
     """`--only du_gd_bound`, delete the '.' of loss[1] in one stored unit, rerun: same report, file named."""
     from verification.check_all import main
 
-    args = ["--only", "du_gd_bound", "--seeds", "0", "--no-progress", "--out", str(tmp_path)]
+    args = ["--only", "du_gd_bound", "--seeds", "0", "--no-progress", "--workers", "1", "--out", str(tmp_path)]
     assert main(args) == 0
     first = json.loads((tmp_path / "report.json").read_text())
     path = sorted((tmp_path / "units" / "du_gd_bound").glob("*.json"))[0]
