@@ -352,3 +352,23 @@ def test_check_report_agrees_across_thread_counts():
     a, b = result(1), result(3)
     assert a["verdict"] == b["verdict"] and a["reason"] == b["reason"]
     assert json.dumps(a["measured"], sort_keys=True) == json.dumps(b["measured"], sort_keys=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("workers", "presses"), [("1", 1), ("2", 1), ("2", 2)])
+def test_ctrl_c_to_the_whole_process_group_is_one_line(tmp_path, workers, presses):
+    """A terminal's Ctrl-C reaches the parent and every worker (twice if pressed twice): one line, exit 130."""
+    out = tmp_path / "run"
+    proc = subprocess.Popen([*_cmd(out)[:-2], "--out", str(out), "--workers", workers], cwd=ROOT, env=_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    units = out / "units" / "du_gd_bound"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None and not (units.is_dir() and any(units.glob("*.json"))):
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run finished before it could be interrupted"
+    for _ in range(presses):
+        os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(0.05)
+    err = proc.communicate(timeout=120)[1].strip()
+    assert proc.returncode == 130 and "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert "interrupted" in err

@@ -20,6 +20,7 @@ ones that verify (``--fresh`` ignores them; a damaged one is named on stderr and
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -156,12 +157,40 @@ def _parse_overrides(items: Sequence[str], checks: list, profile: str) -> dict[s
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse, validate, run; every way out is an exit status with at most one line of error."""
+    import signal
+
     t_start = time.perf_counter()
+    handler = signal.getsignal(signal.SIGINT)
     try:
         return _main(argv, t_start)
-    except KeyboardInterrupt:
+    except BaseException as exc:  # Ctrl-C, or an error raised while a Ctrl-C was being handled
+        if not _interrupted(exc):
+            raise
+        _ignore_further_interrupts()
         print("\ncheck_all: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        if __name__ != "__main__" and handler is not None:  # called in-process: leave Ctrl-C as it was
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGINT, handler)
+
+
+def _interrupted(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is a KeyboardInterrupt or arose while one was handled (its context chain)."""
+    seen = 0
+    while exc is not None and seen < 50:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc, seen = exc.__context__, seen + 1
+    return False
+
+
+def _ignore_further_interrupts() -> None:
+    """A second Ctrl-C while cleaning up must not turn the one-line exit into a traceback."""
+    import signal
+
+    with contextlib.suppress(ValueError):  # ValueError: not the main thread, nothing to do
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _main(argv: Sequence[str] | None, t_start: float) -> int:
@@ -354,12 +383,15 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
             fresh_units = len(units_by_check[chk.name]) - (store.reused - reused0)
             if fresh_units > 0 and chk.name not in measured_here and "measure_s" in t:
                 measured_here[chk.name] = (fresh_units, t["measure_s"])
-    except KeyboardInterrupt:
+    except BaseException as exc:
+        if not _interrupted(exc):
+            raise
+        _ignore_further_interrupts()
         if bar is not None:
             bar.close()
         print(f"\ncheck_all: interrupted; finished units are kept in {out / 'units'} — rerun the same "
               "command to resume", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     if bar is not None:
         bar.close()
     for line in store.warnings:  # one line per stored unit that was not used (it was measured again)

@@ -62,8 +62,11 @@ def collect_jobs(checks: Sequence[Check], units_by_check: Mapping[str, Sequence[
 
 
 def _init_worker(threads: int) -> None:
+    import signal
+
     import torch
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent alone handles it
     torch.set_num_threads(threads)
     os.environ["OMP_NUM_THREADS"] = str(threads)
 
@@ -132,6 +135,10 @@ def measure_jobs(jobs: Iterable[Job], device: str, store: Any, workers: int, *, 
                                                             _device_type(device), record, code=job.code)
                 if on_done is not None:
                     on_done(job, seconds)
+    except KeyboardInterrupt:  # stop now: the units in flight are lost, every finished one is stored
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.terminate()
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return out
