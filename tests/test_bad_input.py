@@ -84,6 +84,8 @@ CASES = [
     ("unknown keyword", lambda: B.H_tilde.numpy()(alpha=0.0, rho=0.1, beta=2), TypeError, "'beta'"),
     ("unknown symbol name", lambda: B.H_tilde.evaluate(alpha=0, rhoo=0.1), KeyError, "'rhoo'"),
     ("unknown bound", lambda: B.get("c_beta"), KeyError, "'c_beta'"),
+    ("bound looked up by a list", lambda: B.get(["c_alpha"]), TypeError, "['c_alpha']"),
+    ("register a non-Bound", lambda: B.register("c_alpha"), TypeError, "str"),
     ("Hermite J too small", lambda: B.hermite_tail_lower.evaluate(alpha=0, J=0, n=100, delta=0.3), B.DomainError, "J=0"),
     ("duplicate points (δ = 0)", lambda: B.hermite_truncation_index(10, 0.0), B.DomainError, "delta=0.0"),
     ("n < 2 for a separation bound", lambda: B.hermite_truncation_index(1, 0.3), B.DomainError, "n=1"),
