@@ -367,10 +367,12 @@ class Bound:
             raise ValueError(f"interval must be finite with lo < hi, got {interval!r}")
         vals = self._resolve(values, kwargs)
         vals.pop(var, None)
+        self._check_domain(vals)
         expr = self.expr.subs(vals).doit()
         rest = expr.free_symbols - {var}
         if rest:
             raise ValueError(f"{self.name}: fix {', '.join(sorted(s.name for s in rest))} to optimise over {var}")
+        self._check_interval(var, lo, hi, vals)
         sign = 1.0 if sense == "max" else -1.0
         try:
             found = self._optimize_symbolic(expr, var, lo, hi, sign)
@@ -379,6 +381,33 @@ class Bound:
         if found is not None:
             return found
         return self._optimize_numeric(expr, var, lo, hi, sign, sense)
+
+    def _check_interval(self, var: sp.Symbol, lo: float, hi: float, vals: Mapping[sp.Symbol, sp.Basic]) -> None:
+        """Refuse an interval that leaves ``var``'s validity set: its assumptions (positive,
+        non-negative) and every domain relation that, with ``vals`` fixed, involves ``var`` alone.
+        Relations that still involve an unfixed symbol (a hidden constant) are undetermined and skipped."""
+        allowed: sp.Set = sp.S.Reals
+        if var.is_positive:
+            allowed = sp.Interval.open(0, sp.oo)
+        elif var.is_nonnegative:
+            allowed = sp.Interval(0, sp.oo)
+        grid = None
+        for rel in self.domain:
+            r = rel.subs(vals)
+            if r is sp.true or r.free_symbols != {var}:
+                continue
+            try:
+                allowed = allowed & r.as_set()
+            except (NotImplementedError, TypeError, ValueError):  # not solvable: test it on a dense grid
+                grid = np.linspace(lo, hi, 2001) if grid is None else grid
+                with np.errstate(all="ignore"):
+                    ok = np.asarray(sp.lambdify([var], r, modules="numpy")(grid)) * np.ones_like(grid, dtype=bool)
+                if not ok.all():
+                    raise DomainError(f"{self.name}: {var.name}={grid[int(np.argmin(ok))]!r} in the interval "
+                                      f"[{lo!r}, {hi!r}] lies outside the validity domain ({sp.sstr(rel)})") from None
+        if not sp.Interval(lo, hi).is_subset(allowed):
+            raise DomainError(f"{self.name}: the interval [{lo!r}, {hi!r}] of {var.name} leaves its validity set "
+                              f"{sp.sstr(allowed)} (assumptions and domain); choose an interval inside it")
 
     def _optimize_symbolic(self, expr: sp.Expr, var: sp.Symbol, lo: float, hi: float, sign: float
                            ) -> Optimum | None:
@@ -475,7 +504,7 @@ class Bound:
     def _validate_arrays(self, ordered: list[Any], extra: dict[sp.Symbol, Any],
                          to_numpy: Callable[[Any], np.ndarray]) -> None:
         arrays = {}
-        for sym, val in [*zip(self.variables, ordered, strict=True), *extra.items()]:
+        for sym, val in [*(zip(self.variables, ordered, strict=True) if ordered else ()), *extra.items()]:
             arr = to_numpy(val)
             if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
                 raise DomainError(f"{self.name}: {sym.name} must be real numbers, got dtype {arr.dtype}")
@@ -483,6 +512,7 @@ class Bound:
             if bad.any():
                 raise DomainError(f"{self.name}: {sym.name} contains a non-finite value "
                                   f"({arr.reshape(-1)[np.argmax(bad.reshape(-1))]})")
+            _check_assumptions(self.name, sym, arr)
             arrays[sym] = arr
         for rel, syms, fn in self._domain_fns:
             if not set(syms) <= arrays.keys():
@@ -494,6 +524,18 @@ class Bound:
                 shown = ", ".join(f"{s.name}={np.broadcast_to(arrays[s], ok.shape).reshape(-1)[idx]}"
                                   if arrays[s].shape else f"{s.name}={arrays[s]}" for s in syms)
                 raise DomainError(f"{self.name}: {shown} lies outside the validity domain ({sp.sstr(rel)})")
+
+    def check_values(self, values: ValueMap | None = None, /, **kwargs: Any) -> None:
+        """Validate some (scalar or array) values as :meth:`numpy` does — finite, real, the symbols'
+        assumptions (integer, positive, non-negative) and every domain relation whose variables are
+        all given — without evaluating. Raises :class:`DomainError` naming the value."""
+        given = {_as_symbol(k): v for k, v in {**(dict(values) if values else {}), **kwargs}.items()}
+        known = set(self.variables) | set(self.domain_variables)
+        unknown = sorted(s.name for s in given if s not in known)
+        if unknown:
+            raise TypeError(f"{self.name}: unknown argument(s) {', '.join(map(repr, unknown))}; "
+                            f"arguments are {', '.join(s.name for s in sorted(known, key=lambda s: s.name))}")
+        self._validate_arrays([], given, np.asarray)
 
     def numpy(self, validate: bool = True) -> Callable[..., np.ndarray]:
         """Vectorised numpy callable taking the variables positionally (sorted by name) or by name.
@@ -563,6 +605,21 @@ class Bound:
         ax.set_ylabel(self.quantity)
         ax.set_title(self.name)
         return ax
+
+
+def _check_assumptions(name: str, sym: sp.Symbol, arr: np.ndarray) -> None:
+    """The symbol's sympy assumptions on every entry of ``arr`` (as :func:`_coerce` does for scalars)."""
+    flat = arr.reshape(-1)
+    tests = []
+    if sym.is_integer:
+        tests.append(("must be an integer", np.round(flat) == flat))
+    if sym.is_positive:
+        tests.append(("must be positive", flat > 0))
+    elif sym.is_nonnegative:
+        tests.append(("must be non-negative", flat >= 0))
+    for what, ok in tests:
+        if not ok.all():
+            raise DomainError(f"{name}: {sym.name}={flat[int(np.argmin(ok))].item()!r} {what}")
 
 
 def _show(value: Any) -> str:

@@ -11,6 +11,8 @@ _REGISTRY: dict[str, Bound] = {}
 
 def register(bound: Bound) -> Bound:
     """Add ``bound`` to the registry; a second, different bound of the same name is an error."""
+    if not isinstance(bound, Bound):
+        raise TypeError(f"only a Bound can be registered, got {type(bound).__name__}")
     old = _REGISTRY.get(bound.name)
     if old is not None and old.fingerprint != bound.fingerprint:
         raise ValueError(f"a different bound named {bound.name!r} is already registered ({old.source})")
@@ -28,6 +30,8 @@ def define(name: str, expr, *, quantity: str, source: str, provenance: Provenanc
 
 def get(name: str) -> Bound:
     """The registered bound called ``name`` (``KeyError`` lists the known names)."""
+    if not isinstance(name, str):
+        raise TypeError(f"a bound is looked up by its name (a string), got {name!r}")
     try:
         return _REGISTRY[name]
     except KeyError:

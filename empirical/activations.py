@@ -121,6 +121,8 @@ ACTIVATIONS = ("leaky", "relu", "abs", *sorted(_TORCH))
 def get_activation(name: str, alpha: float | None = None) -> Activation:
     """Activation by name: ``leaky`` (needs ``alpha``), ``relu``, ``abs``, ``tanh``, ``swish``,
     ``elu``, ``selu``, ``quadratic`` (φ(z) = z + z², whose Gram is singular for large n)."""
+    if not isinstance(name, str):
+        raise TypeError(f"activation name must be a string, got {name!r}")
     if name == "leaky":
         if alpha is None:
             raise ValueError("activation 'leaky' needs alpha")
@@ -145,11 +147,13 @@ def hermite_coefficients(act: Activation, k_max: int, nodes: int | None = None) 
     (tanh, swish, polynomials); for a φ' with a jump use the closed forms of :mod:`bounds.two_layer.kernels`.
     """
     k_max = check_positive_int(k_max, "k_max", minimum=0)
+    if not isinstance(act, Activation):
+        raise TypeError(f"act must be an Activation, got {type(act).__name__}")
     if not act.smooth:
         raise ValueError(f"hermite_coefficients needs a smooth activation; {act.label} has a kink — "
                          "use the closed-form kernels instead")
     name = act.name
-    n_nodes = nodes if nodes is not None else 2 * k_max + 200
+    n_nodes = check_positive_int(nodes, "nodes", minimum=k_max + 1) if nodes is not None else 2 * k_max + 200
     x, w = special.roots_hermitenorm(n_nodes)
     sqw = np.sqrt(w / math.sqrt(2 * math.pi))  # carry √w inside the recursion: bounded, no overflow
     f = act.scale * _NUMPY_DERIV[name](x) * sqw

@@ -17,14 +17,26 @@ import math
 
 import torch
 
-from empirical.validation import check_matrix, check_positive_int, check_seed, check_unit_norm
+from empirical.validation import (
+    check_device,
+    check_dtype,
+    check_matrix,
+    check_positive_int,
+    check_seed,
+    check_unit_norm,
+)
 
 __all__ = ["generator", "labels", "min_angle", "separation", "sphere", "sphere_with_bias", "subspace_sphere"]
 
 
 def generator(seed: int) -> torch.Generator:
-    """A CPU generator seeded with ``seed``."""
+    """A CPU generator seeded with ``seed`` (an integer in [0, 2⁶³))."""
     return torch.Generator(device="cpu").manual_seed(check_seed(seed))
+
+
+def _placed(x: torch.Tensor, device: torch.device | str, dtype: torch.dtype) -> torch.Tensor:
+    """``x`` (float64, CPU) on the validated device and floating dtype."""
+    return x.to(device=check_device(device), dtype=check_dtype(dtype))
 
 
 def _normalise(x: torch.Tensor) -> torch.Tensor:
@@ -36,8 +48,10 @@ def sphere(n: int, d: int, seed: int, device: torch.device | str = "cpu",
     """n points uniform on the unit sphere S^{d−1} ⊂ ℝ^d."""
     n = check_positive_int(n, "n")
     d = check_positive_int(d, "d", minimum=2)
+    check_device(device)
+    check_dtype(dtype)
     x = _normalise(torch.randn(n, d, generator=generator(seed), dtype=torch.float64))
-    return x.to(device=device, dtype=dtype)
+    return _placed(x, device, dtype)
 
 
 def sphere_with_bias(n: int, d: int, seed: int, device: torch.device | str = "cpu",
@@ -45,9 +59,11 @@ def sphere_with_bias(n: int, d: int, seed: int, device: torch.device | str = "cp
     """n points x = (z/√2, 1/√2) ∈ ℝ^d with z uniform on S^{d−2} (AZLS's bias coordinate)."""
     n = check_positive_int(n, "n")
     d = check_positive_int(d, "d", minimum=3)
+    check_device(device)
+    check_dtype(dtype)
     z = _normalise(torch.randn(n, d - 1, generator=generator(seed), dtype=torch.float64))
     x = torch.cat([z / math.sqrt(2), torch.full((n, 1), 1 / math.sqrt(2), dtype=torch.float64)], dim=1)
-    return x.to(device=device, dtype=dtype)
+    return _placed(x, device, dtype)
 
 
 def subspace_sphere(n: int, d: int, d_sub: int, seed: int, spread: str = "random",
@@ -63,6 +79,8 @@ def subspace_sphere(n: int, d: int, d_sub: int, seed: int, spread: str = "random
     d_sub = check_positive_int(d_sub, "d_sub")
     if d_sub > d:
         raise ValueError(f"d_sub={d_sub} must be ≤ d={d}")
+    check_device(device)
+    check_dtype(dtype)
     g = generator(seed)
     basis, _ = torch.linalg.qr(torch.randn(d, d_sub, generator=g, dtype=torch.float64))
     if spread == "random":
@@ -75,7 +93,7 @@ def subspace_sphere(n: int, d: int, d_sub: int, seed: int, spread: str = "random
         coords = torch.stack([torch.cos(ang), torch.sin(ang)], dim=1)
     else:
         raise ValueError(f"unknown spread {spread!r}; use 'random' or 'even'")
-    return (coords @ basis.T).to(device=device, dtype=dtype)
+    return _placed(coords @ basis.T, device, dtype)
 
 
 def separation(x: torch.Tensor, kind: str = "psg") -> float:
@@ -83,9 +101,9 @@ def separation(x: torch.Tensor, kind: str = "psg") -> float:
 
     Rows must have unit norm. Computed from the Gram matrix in float64: ‖x_i ∓ x_j‖² = 2 ∓ 2ρ_ij.
     """
-    x = check_unit_norm(check_matrix(x, "X", min_rows=2))
     if kind not in ("az", "psg"):
         raise ValueError(f"unknown separation kind {kind!r}; use 'az' or 'psg'")
+    x = check_unit_norm(check_matrix(x, "X", min_rows=2))
     g = (x.double() @ x.double().T).clamp(-1.0, 1.0)
     g.fill_diagonal_(-math.inf if kind == "az" else 0.0)
     rho_max = float(g.max()) if kind == "az" else float(g.abs().max())
@@ -105,7 +123,9 @@ def labels(x: torch.Tensor, seed: int, kind: str = "teacher") -> torch.Tensor:
     ``random``: i.i.d. uniform signs ±1.
     """
     x = check_matrix(x, "X")
-    g = generator(seed + 7919)
+    if kind not in ("teacher", "random"):
+        raise ValueError(f"unknown label kind {kind!r}; use 'teacher' or 'random'")
+    g = generator((check_seed(seed) + 7919) % 2**63)  # an offset: labels and data of one seed are independent
     n, d = x.shape
     if kind == "teacher":
         v = _normalise(torch.randn(1, d, generator=g, dtype=torch.float64))[0]

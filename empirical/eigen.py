@@ -55,6 +55,10 @@ def smallest_eigenvalues(h: torch.Tensor | np.ndarray, k: int = 1, tol: float = 
 
     t = _sym64(h)
     n = t.shape[0]
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 <= tol < 1:
+        raise ValueError(f"tol={tol!r} must be a number in [0, 1)")
+    if isinstance(dense_below, bool) or not isinstance(dense_below, int) or dense_below < 1:
+        raise ValueError(f"dense_below={dense_below!r} must be an integer ≥ 1")
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n:
         raise ValueError(f"k={k!r} must be an integer in [1, {n}]")
     if n < dense_below or k > n // 10 or t.device.type != "cpu":

@@ -17,6 +17,14 @@ __all__ = ["LOSSES", "get_loss", "logistic_loss", "squared_loss", "zero_one_erro
 
 
 def _check(out: torch.Tensor, y: torch.Tensor, reduction: str) -> None:
+    if not isinstance(out, torch.Tensor) or not isinstance(y, torch.Tensor):
+        raise TypeError(f"outputs and labels must be tensors, got {type(out).__name__} and {type(y).__name__}")
+    if not out.is_floating_point() or not y.is_floating_point():
+        raise TypeError(f"outputs and labels must be floating point, got {out.dtype} and {y.dtype}")
+    if out.dtype != y.dtype:
+        raise TypeError(f"dtypes differ: outputs are {out.dtype}, labels are {y.dtype}")
+    if out.device != y.device:
+        raise ValueError(f"devices differ: outputs are on {out.device}, labels on {y.device}")
     if out.shape != y.shape or out.ndim != 1:
         raise ValueError(f"outputs and labels must be 1-D of the same shape, got {tuple(out.shape)} and "
                          f"{tuple(y.shape)}")
@@ -50,6 +58,6 @@ LOSSES: dict[str, Callable[..., torch.Tensor]] = {"squared": squared_loss, "logi
 
 def get_loss(name: str) -> Callable[..., torch.Tensor]:
     """The loss called ``name`` (``squared`` or ``logistic``)."""
-    if name not in LOSSES:
+    if not isinstance(name, str) or name not in LOSSES:
         raise ValueError(f"unknown loss {name!r}; choose from {', '.join(LOSSES)}")
     return LOSSES[name]

@@ -14,7 +14,12 @@ def log_slope(loss: np.ndarray, start: int, stop: int | None = None) -> float:
     slowest mode is 2·log(1 − ηλ_min) ≈ −2ηλ_min (convergence.md preamble).
     """
     y = np.asarray(loss, dtype=np.float64)
-    stop = y.size if stop is None else stop
+    if y.ndim != 1:
+        raise ValueError(f"loss must be a 1-D curve, got shape {y.shape}")
+    for name, v in (("start", start), ("stop", stop)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer))):
+            raise TypeError(f"{name}={v!r} must be an integer step")
+    stop = y.size if stop is None else int(stop)
     if not (0 <= start < stop <= y.size) or stop - start < 2:
         raise ValueError(f"window [{start}, {stop}) must hold at least 2 of the {y.size} steps")
     seg = y[start:stop]
@@ -25,8 +30,11 @@ def log_slope(loss: np.ndarray, start: int, stop: int | None = None) -> float:
 
 
 def spread(values: np.ndarray) -> dict[str, float]:
-    """Mean, sample standard deviation, min, max and count of a quantity measured over seeds."""
+    """Mean, sample standard deviation, min, max and count of a quantity measured over seeds
+    (non-finite values propagate: a diverged seed shows as nan/inf, it is not dropped)."""
     v = np.asarray(values, dtype=np.float64).ravel()
+    if v.size == 0:
+        raise ValueError("spread needs at least one value, got none (an empty configuration list?)")
     return {
         "mean": float(v.mean()),
         "std": float(v.std(ddof=1)) if v.size > 1 else 0.0,

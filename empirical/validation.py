@@ -10,14 +10,21 @@ import numpy as np
 import torch
 
 __all__ = [
+    "SEED_LIMIT",
     "check_alpha",
+    "check_device",
+    "check_dtype",
     "check_matrix",
     "check_positive_float",
     "check_positive_int",
+    "check_same",
     "check_seed",
     "check_unit_norm",
     "check_vector",
 ]
+
+#: seeds are integers in [0, 2⁶³): torch's generators, numpy and JSON int64 all hold them
+SEED_LIMIT = 2**63
 
 
 def check_alpha(alpha: Any, name: str = "alpha") -> float:
@@ -49,9 +56,39 @@ def check_positive_float(value: Any, name: str, allow_zero: bool = False) -> flo
     return v
 
 
-def check_seed(seed: Any) -> int:
-    """A non-negative integer seed."""
-    return check_positive_int(seed, "seed", minimum=0)
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """A non-negative integer seed below 2⁶³ (:data:`SEED_LIMIT`)."""
+    value = check_positive_int(seed, name, minimum=0)
+    if value >= SEED_LIMIT:
+        raise ValueError(f"{name}={seed!r} must be < 2**63")
+    return value
+
+
+def check_dtype(dtype: Any, name: str = "dtype") -> torch.dtype:
+    """A real floating torch dtype (float16/bfloat16/float32/float64); integer and complex dtypes are refused."""
+    if not isinstance(dtype, torch.dtype):
+        raise TypeError(f"{name} must be a torch dtype such as torch.float64, got {dtype!r}")
+    if not dtype.is_floating_point:
+        raise TypeError(f"{name}={dtype} must be a real floating dtype (e.g. torch.float64)")
+    return dtype
+
+
+def check_device(device: Any, name: str = "device") -> torch.device:
+    """A device that exists here: ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"auto"`` or a ``torch.device``."""
+    from empirical.device import resolve_device
+
+    try:
+        return resolve_device(device)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{name}: {exc}") from None
+
+
+def check_same(name_a: str, a: torch.Tensor, name_b: str, b: torch.Tensor) -> None:
+    """Two tensors that are used together must share dtype and device (named in the error)."""
+    if a.dtype != b.dtype:
+        raise TypeError(f"dtypes differ: {name_a} is {a.dtype}, {name_b} is {b.dtype}")
+    if a.device != b.device:
+        raise ValueError(f"devices differ: {name_a} is on {a.device}, {name_b} is on {b.device}")
 
 
 def _as_tensor(x: Any, name: str) -> torch.Tensor:

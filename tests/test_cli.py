@@ -82,3 +82,93 @@ def test_fit_common_slope_ignores_group_levels():
     x = [0.0, 1.0, 2.0, 3.0]
     fit = fit_common_slope([(x, [10 - 0.5 * v for v in x]), (x, [-3 - 0.5 * v for v in x])])
     assert fit.slope == pytest.approx(-0.5) and fit.se == pytest.approx(0.0, abs=1e-12)
+
+
+# --------------------------------------------------------------------------- issue 12: never a traceback
+@pytest.mark.parametrize("where", ["verification.registry.select", "verification.check_all._parse_overrides",
+                                   "verification.check_all._check_out_dir", "verification.runner.run_check",
+                                   "verification.report.write_report"])
+def test_ctrl_c_at_any_point_of_main_is_one_line(where, monkeypatch, tmp_path, capsys):
+    import importlib
+
+    mod_name, attr = where.rsplit(".", 1)
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(importlib.import_module(mod_name), attr, interrupted)
+    rc = main(["--only", "kernel_monte_carlo", "--seeds", "0", "--no-progress", "--workers", "1", "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 130 and len(err.splitlines()) == 1 and "interrupted" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("out", ["", " ", "q" * 300, "a\0b"])
+def test_bad_out_is_one_line_and_writes_nothing_here(out, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["--only", "kernel_monte_carlo", "--out", out]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--out" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_out_that_cannot_take_the_report_is_one_line(tmp_path, capsys, monkeypatch):
+    import verification.report as report_mod
+
+    def full(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report_mod, "write_report", full)
+    rc = main(["--only", "kernel_monte_carlo", "--seeds", "0", "--no-progress", "--workers", "1", "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 1 and "No space left on device" in err and len(err.splitlines()) == 1
+
+
+def test_set_is_validated_before_anything_runs(tmp_path, capsys, monkeypatch):
+    import verification.runner as runner_mod
+
+    monkeypatch.setattr(runner_mod, "run_check", lambda *a, **k: pytest.fail("a unit ran"))
+    out = tmp_path / "never"
+    assert main(["--only", "du_gd_bound", "--set", "steps=0", "--out", str(out)]) == 2
+    assert "steps=0" in capsys.readouterr().err and not out.exists()
+
+
+def test_valid_set_values_are_cleaned_to_the_default_type():
+    from verification import get_check
+    from verification.check_all import _parse_overrides
+
+    got = _parse_overrides(["eta=1", "alphas=[0, 0.5]", "steps=10"], [get_check("du_gd_bound")], "quick")
+    assert got == {"eta": 1.0, "alphas": [0.0, 0.5], "steps": 10}
+    assert isinstance(got["eta"], float) and isinstance(got["steps"], int)
+
+
+def test_param_ranges_declared_by_a_check_are_enforced(monkeypatch, capsys, tmp_path):
+    from verification import get_check
+
+    chk = type(get_check("du_gd_bound"))
+    monkeypatch.setattr(chk, "param_ranges", {"eta": (0.0, 0.1)})
+    assert main(["--only", "du_gd_bound", "--set", "eta=0.5", "--out", str(tmp_path)]) == 2
+    assert "eta=0.5 must lie in [0.0, 0.1]" in capsys.readouterr().err
+
+
+def test_a_damaged_unit_is_named_on_stderr_and_the_run_succeeds(tmp_path, capsys):
+    args = ["--only", "kernel_monte_carlo", "--seeds", "0", "--no-progress", "--workers", "1", "--out", str(tmp_path)]
+    assert main(args) == 0
+    first = json.loads((tmp_path / "report.json").read_text())["checks"]
+    victim = sorted((tmp_path / "units" / "kernel_monte_carlo").glob("*.json"))[0]
+    victim.write_bytes(b"\xff\xfe garbage")
+    capsys.readouterr()
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert f"check_all: warning: stored unit {victim}: is not UTF-8 text; measured again" in err
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["checks"] == first and len(report["timing"]["store_warnings"]) == 1
+
+
+def test_units_stored_by_workers_verify_and_are_reused(tmp_path, capsys):
+    args = ["--only", "kernel_monte_carlo", "--seeds", "0", "--no-progress", "--workers", "2", "--out", str(tmp_path)]
+    assert main(args) == 0
+    first = json.loads((tmp_path / "report.json").read_text())
+    assert main([*args[:-4], "--workers", "1", "--out", str(tmp_path)]) == 0
+    again = json.loads((tmp_path / "report.json").read_text())
+    assert "warning" not in capsys.readouterr().err
+    assert again["timing"]["reused_units"] == first["checks"][0]["units"] and again["checks"] == first["checks"]

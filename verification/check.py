@@ -226,6 +226,9 @@ class Check(ABC):
     #: what the true bounds give on the quick profile (asserted by the conformance suite)
     expected_quick_verdict: ClassVar[Verdict] = Verdict.HOLDS
     default_seeds: ClassVar[Mapping[str, int]] = {"quick": 3, "full": 5}
+    #: optional closed ranges of profile parameters for ``--set`` (e.g. {"alpha": (-1.0, 1.0)}); the
+    #: type and sign are inferred from the profile default (verification/overrides.py)
+    param_ranges: ClassVar[Mapping[str, tuple[float, float]]] = {}
 
     # ------------------------------------------------------------------ to implement
     @abstractmethod

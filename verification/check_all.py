@@ -10,14 +10,17 @@
     python -m verification.check_all --shard 2/8 --out s2   # the 2nd of 8 disjoint shares; then verification.merge
     python -m verification.check_all --plan --profile full  # units and estimated time per check
 
-Exit status: 0 when no check is violated, 1 when a check is violated or could not run, 2 on bad
-usage (one line on stderr, no traceback). Finished units are stored under ``OUT/units`` as they
-complete; rerunning after an interruption reuses them (``--fresh`` ignores them).
+Exit status: 0 when no check is violated, 1 when a check is violated or could not run (or the
+report could not be written), 2 on bad usage (one line on stderr, no traceback), 130 on Ctrl-C (one
+line). ``--set`` values are validated before anything runs (verification/overrides.py). Finished
+units are stored under ``OUT/units`` as they complete; rerunning after an interruption reuses the
+ones that verify (``--fresh`` ignores them; a damaged one is named on stderr and measured again).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -28,7 +31,8 @@ from pathlib import Path
 
 from .check import PROFILES, CheckResult, Verdict
 
-EXIT_OK, EXIT_VIOLATED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+SEED_LIMIT = 2**63
 
 
 class UsageError(Exception):
@@ -47,6 +51,8 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {text!r}")
+    if value >= SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"seed must be < 2**63, got {text!r}")
     return value
 
 
@@ -132,19 +138,34 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _check_out_dir(path: Path) -> None:
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"--out {str(path)!r} exists and is not a directory")
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 80 else repr(text[:40] + "…" + text[-20:]) + f" ({len(text)} characters)"
+
+
+def _check_out_dir(text: str) -> Path:
+    """The output folder, created if needed; any problem (empty, a file, too long, no permission,
+    a NUL byte, …) is a :class:`UsageError` in one line."""
+    if not text.strip():
+        raise UsageError("--out must name a folder, got an empty string")
+    path = Path(text)
     try:
+        if path.exists() and not path.is_dir():
+            raise UsageError(f"--out {_shown(text)} exists and is not a directory")
         path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"--out {str(path)!r} cannot be created: {exc.strerror}") from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {str(path)!r} is not writable")
+        probe = path / f".check_all_probe_{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except (OSError, ValueError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise UsageError(f"--out {_shown(text)} cannot be used: {why}") from None
+    return path
 
 
 def _parse_overrides(items: Sequence[str], checks: list, profile: str) -> dict[str, object]:
+    """``--set`` items → {key: value}, each value validated against every selected check's default."""
     import json
+
+    from .overrides import OverrideError, validate_override
 
     out: dict[str, object] = {}
     for item in items:
@@ -153,18 +174,63 @@ def _parse_overrides(items: Sequence[str], checks: list, profile: str) -> dict[s
             raise UsageError(f"--set expects KEY=VALUE, got {item!r}")
         try:
             out[key] = json.loads(text)
-        except json.JSONDecodeError:
-            raise UsageError(f"--set {key}: value {text!r} is not JSON (numbers, true/false, \"strings\", [lists])") from None
+        except (json.JSONDecodeError, RecursionError):
+            raise UsageError(f"--set {key}: value {_shown(text)} is not JSON "
+                             "(numbers, true/false, \"strings\", [lists])") from None
     for chk in checks:
-        missing = [k for k in out if k not in chk.params(profile)]
+        defaults = chk.params(profile)
+        missing = [k for k in out if k not in defaults]
         if missing:
             raise UsageError(f"--set {missing[0]}: check {chk.name!r} has no such parameter; "
-                             f"its parameters: {', '.join(chk.params(profile))}")
+                             f"its parameters: {', '.join(defaults)}")
+        for key in list(out):
+            try:
+                out[key] = validate_override(key, out[key], defaults[key], chk.param_ranges)
+            except OverrideError as exc:
+                shown = str(defaults[key]) if len(str(defaults[key])) <= 60 else str(defaults[key])[:57] + "..."
+                raise UsageError(f"--set {exc} (check {chk.name!r}, default {shown})") from None
     return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Parse, validate, run; every way out is an exit status with at most one line of error."""
+    import signal
+
     t_start = time.perf_counter()
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        return _main(argv, t_start)
+    except BaseException as exc:  # Ctrl-C, or an error raised while a Ctrl-C was being handled
+        if not _interrupted(exc):
+            raise
+        _ignore_further_interrupts()
+        print("\ncheck_all: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if __name__ != "__main__" and handler is not None:  # called in-process: leave Ctrl-C as it was
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGINT, handler)
+
+
+def _interrupted(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is a KeyboardInterrupt or arose while one was handled (its context chain)."""
+    seen = 0
+    while exc is not None and seen < 50:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc, seen = exc.__context__, seen + 1
+    return False
+
+
+def _ignore_further_interrupts() -> None:
+    """A second Ctrl-C while cleaning up must not turn the one-line exit into a traceback."""
+    import signal
+
+    with contextlib.suppress(ValueError):  # ValueError: not the main thread, nothing to do
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _main(argv: Sequence[str] | None, t_start: float) -> int:
     try:
         args = build_parser().parse_args(argv)
         from empirical.device import resolve_device
@@ -213,8 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.seeds is not None and len(set(args.seeds)) != len(args.seeds):
             raise UsageError(f"--seeds must be distinct, got {' '.join(map(str, args.seeds))}")
         args.overrides = _parse_overrides(args.overrides, checks, args.profile)
-        out = Path(args.out)
-        _check_out_dir(out)
+        _check_plannable(checks, args)
+        out = _check_out_dir(args.out)
     except UsageError as exc:
         print(f"check_all: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -226,6 +292,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _auto_parallel() -> bool:
     """Whether a run without --workers uses one worker per core (LEAKY_THEORY_WORKERS=1 forces serial)."""
     return os.environ.get("LEAKY_THEORY_WORKERS", "") != "1"
+
+
+def _check_plannable(checks: list, args: argparse.Namespace) -> None:
+    """A check that cannot list its units with these settings is bad usage (one line, exit 2)."""
+    from .runner import apply_overrides, check_seeds
+
+    for c in checks:
+        try:
+            c.units(apply_overrides(c, c.params(args.profile), args.overrides),
+                    check_seeds(args.seeds) or list(range(c.default_seeds[args.profile])))
+        except Exception as exc:  # any failure here comes from the values given
+            raise UsageError(f"check {c.name!r} cannot plan its units with these settings: "
+                             f"{type(exc).__name__}: {exc}") from None
 
 
 def _units_by_check(checks: list, args: argparse.Namespace) -> dict[str, list]:
@@ -320,8 +399,10 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
                 print(f"shard {i}/{n}: {total} units ({reused_before} already stored) in {out / 'units'}; join the "
                       f"shards with: python -m verification.merge OUT1 … OUTN --out ALL")
                 return EXIT_OK
+            warned = store.warnings
             store = UnitStore(out)  # every unit of this run is now stored (measured above or reused)
             store.reused = reused_before
+            store.warnings = warned
         for chk in checks:
             if bar is not None:
                 bar.set_description(chk.name)
@@ -338,26 +419,38 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
                 raise
             except Exception as exc:  # a broken check must not hide the others' verdicts
                 errors[chk.name] = f"{type(exc).__name__}: {exc}"
-                (out / "errors").mkdir(exist_ok=True)
-                (out / "errors" / f"{chk.name}.txt").write_text(traceback.format_exc(), encoding="utf-8")
+                try:
+                    (out / "errors").mkdir(exist_ok=True)
+                    (out / "errors" / f"{chk.name}.txt").write_text(traceback.format_exc(), encoding="utf-8")
+                except OSError as werr:
+                    errors[chk.name] += f" (traceback not kept: {werr.strerror or werr})"
             t["total_s"] = time.perf_counter() - t0
             timing[chk.name] = t
             fresh_units = len(units_by_check[chk.name]) - (store.reused - reused0)
             if fresh_units > 0 and chk.name not in measured_here and "measure_s" in t:
                 measured_here[chk.name] = (fresh_units, t["measure_s"])
-    except KeyboardInterrupt:
+    except BaseException as exc:
+        if not _interrupted(exc):
+            raise
+        _ignore_further_interrupts()
         if bar is not None:
             bar.close()
         print(f"\ncheck_all: interrupted; finished units are kept in {out / 'units'} — rerun the same "
               "command to resume", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     if bar is not None:
         bar.close()
-    record_timings(out, args.profile, dev_type, measured_here)
+    for line in store.warnings:  # one line per stored unit that was not used (it was measured again)
+        print(f"check_all: warning: {line}", file=sys.stderr)
+    try:
+        record_timings(out, args.profile, dev_type, measured_here)
+    except OSError as exc:
+        print(f"check_all: warning: timings not kept in {_shown(str(out))}: {exc.strerror or exc}", file=sys.stderr)
     wall = time.perf_counter() - t_start
     timing["total_s"] = wall
     reused = reused_before if parallel else store.reused
     timing["reused_units"] = reused
+    timing["store_warnings"] = list(store.warnings)
     from .registry import all_checks
     from .report import merge_previous, provenance
 
@@ -365,7 +458,12 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
                           run=provenance(results, {c.name: args.overrides for c in checks if args.overrides}))
     if args.only:  # a partial run joins the earlier report of the same folder instead of replacing it
         report = merge_previous(report, _previous_report(out), [c.name for c in all_checks()])
-    js, md = write_report(report, out, command=" ".join(["python -m verification.check_all", *sys.argv[1:]]))
+    try:
+        js, md = write_report(report, out, command=" ".join(["python -m verification.check_all", *sys.argv[1:]]))
+    except OSError as exc:
+        print(f"check_all: error: the report cannot be written to {_shown(str(out))}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return EXIT_VIOLATED
     print(format_table(results, errors))
     counts = report["summary"]
     print(f"\n{counts['holds']} holds, {counts['violated']} violated, {counts['inconclusive']} inconclusive"

@@ -42,23 +42,31 @@ class Job:
     version: int
     unit: Unit
     cost: float = 1.0
+    #: the measuring code's fingerprint (verification.store.code_fingerprint), stored with the unit
+    code: str | None = None
 
 
 def collect_jobs(checks: Sequence[Check], units_by_check: Mapping[str, Sequence[Unit]], store: Any, device_type: str,
                  cost: Callable[[str], float] | None = None) -> list[Job]:
     """Jobs for every unit not already in ``store``, largest estimated cost first (ties: check order)."""
+    from .store import code_fingerprint
+
     jobs = []
     for order, chk in enumerate(checks):
         est = cost(chk.name) if cost is not None else 1.0
+        code = code_fingerprint(chk)
         for unit in units_by_check[chk.name]:
-            if store.load(chk.name, chk.version, unit.key, device_type) is None:
-                jobs.append((-est, order, Job(chk.name, chk.version, unit, est)))
+            if store.load(chk.name, chk.version, unit.key, device_type, code=code) is None:
+                jobs.append((-est, order, Job(chk.name, chk.version, unit, est, code)))
     return [j for *_, j in sorted(jobs, key=lambda t: (t[0], t[1]))]
 
 
 def _init_worker(threads: int) -> None:
+    import signal
+
     import torch
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent alone handles it
     torch.set_num_threads(threads)
     os.environ["OMP_NUM_THREADS"] = str(threads)
 
@@ -124,9 +132,13 @@ def measure_jobs(jobs: Iterable[Job], device: str, store: Any, workers: int, *, 
                                          f"({job.unit.key}); finished units are kept — rerun to resume") from None
                     continue  # the unit stays unmeasured: the per-check loop reruns it and reports its error
                 out[(job.check, job.unit.key)] = store.save(job.check, job.version, job.unit.key,
-                                                            _device_type(device), record)
+                                                            _device_type(device), record, code=job.code)
                 if on_done is not None:
                     on_done(job, seconds)
+    except KeyboardInterrupt:  # stop now: the units in flight are lost, every finished one is stored
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.terminate()
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return out
@@ -164,7 +176,7 @@ def _measure_dask(jobs: list[Job], device: str, store: Any, workers: int, unit_t
             except Exception:  # as above: the per-check loop reruns the unit and reports its error
                 continue
             out[(job.check, job.unit.key)] = store.save(job.check, job.version, job.unit.key, _device_type(device),
-                                                        record)
+                                                        record, code=job.code)
             if on_done is not None:
                 on_done(job, seconds)
     finally:

@@ -11,7 +11,7 @@ from bounds import Bound
 from empirical.device import resolve_device
 
 from .check import PROFILES, Check, CheckResult, Measurements
-from .store import UnitStore
+from .store import UnitStore, code_fingerprint
 
 __all__ = ["check_seeds", "run_check"]
 
@@ -60,10 +60,12 @@ def run_check(check: Check, profile: str = "quick", seeds: Sequence[int] | None 
     units = check.units(params, seed_list)
     t0 = time.perf_counter()
     measured = Measurements()
+    code = code_fingerprint(check)
     for unit in units:
-        got = store.load(check.name, check.version, unit.key, dev.type)
+        # a stored unit is used only if it verifies (checksum, version, code); otherwise measured again
+        got = store.load(check.name, check.version, unit.key, dev.type, code=code)
         if got is None:
-            got = store.save(check.name, check.version, unit.key, dev.type, check.measure(unit, dev))
+            got = store.save(check.name, check.version, unit.key, dev.type, check.measure(unit, dev), code=code)
         measured.add(unit, got)
         if on_unit is not None:
             on_unit()

@@ -27,14 +27,23 @@ def _correlations(x: torch.Tensor) -> torch.Tensor:
 
 
 def kernel_matrix(x: torch.Tensor, formula: bounds.Bound, **params: float) -> torch.Tensor:
-    """[formula(ρ_ij; params)] for unit-norm rows of ``x``, float64 (ρ clipped to [−1, 1])."""
+    """[formula(ρ_ij; params)] for unit-norm rows of ``x``, float64 (ρ clipped to [−1, 1]).
+
+    The parameters are checked like :meth:`bounds.Bound.evaluate` checks them (finite, real, the
+    symbols' assumptions and domain), so a NaN α is refused instead of giving an all-NaN matrix."""
+    if not isinstance(formula, bounds.Bound):
+        raise TypeError(f"formula must be a bounds.Bound, got {type(formula).__name__}")
     names = {s.name for s in formula.variables}
     if "rho" not in names:
         raise ValueError(f"{formula.name} is not a kernel in rho (its variables: {sorted(names)})")
     unknown = set(params) - (names - {"rho"})
     if unknown:
         raise ValueError(f"{formula.name} has no parameter(s) {sorted(unknown)}; it takes {sorted(names - {'rho'})}")
-    fn = formula.torch(validate=False)
+    for key, val in params.items():  # scalars only: finite, real, the symbol's assumptions and domain
+        if isinstance(val, bool) or not isinstance(val, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{formula.name}: {key}={val!r} must be a real number")
+    formula.check_values(**params)
+    fn = formula.torch(validate=False)  # ρ is clipped to [−1, 1] below, so only the parameters need checking
     rho = _correlations(x)
     return fn(rho=rho, **{k: torch.as_tensor(v, dtype=torch.float64, device=rho.device) for k, v in params.items()})
 

@@ -17,8 +17,10 @@ __all__ = ["default_block", "lower_block_pairs", "mirror_lower", "row_blocks"]
 
 def row_blocks(n: int, block: int) -> list[slice]:
     """Consecutive row slices of length ``block`` (the last one shorter) covering range(n)."""
-    if block < 1:
-        raise ValueError(f"block={block!r} must be ≥ 1")
+    if isinstance(block, bool) or not isinstance(block, int) or block < 1:
+        raise ValueError(f"block={block!r} must be an integer ≥ 1")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"n={n!r} must be a non-negative integer")
     return [slice(s, min(s + block, n)) for s in range(0, n, block)]
 
 

@@ -14,15 +14,20 @@ import torch
 from torch import nn
 
 from empirical.activations import Activation
-from empirical.validation import check_matrix
+from empirical.validation import check_matrix, check_positive_int, check_same
 
 __all__ = ["ntk_gram_func", "two_layer_gram"]
 
 
 def two_layer_gram(x: torch.Tensor, w: torch.Tensor, act: Activation) -> torch.Tensor:
     """H^(m) = (XXᵀ) ⊙ (DDᵀ)/m with D = c_φ φ'(XWᵀ), in float64 (W: m × d)."""
-    x = check_matrix(x, "X").double()
-    w = check_matrix(w, "W", cols=x.shape[1]).double().to(x.device)
+    if not isinstance(act, Activation):
+        raise TypeError(f"act must be an Activation, got {type(act).__name__}")
+    x = check_matrix(x, "X")
+    w = check_matrix(w, "W", cols=x.shape[1])
+    if x.device != w.device:
+        raise ValueError(f"devices differ: X is on {x.device}, W is on {w.device}")
+    x, w = x.double(), w.double()
     dmat = act.derivative(x @ w.T)
     return (x @ x.T) * (dmat @ dmat.T) / w.shape[0]
 
@@ -35,6 +40,7 @@ def ntk_gram_func(model: nn.Module, x: torch.Tensor, params: Iterable[str] | Non
     from torch.func import functional_call, jacrev, vmap
 
     x = check_matrix(x, "X")
+    chunk = check_positive_int(chunk, "chunk")
     all_params = dict(model.named_parameters())
     names = [k for k, v in all_params.items() if v.requires_grad] if params is None else list(params)
     unknown = [k for k in names if k not in all_params]
@@ -43,6 +49,7 @@ def ntk_gram_func(model: nn.Module, x: torch.Tensor, params: Iterable[str] | Non
     if not names:
         raise ValueError("no trainable parameters selected")
     train = {k: all_params[k].detach() for k in names}
+    check_same("X", x, f"parameter {names[0]!r}", train[names[0]])
     frozen = {k: v.detach() for k, v in all_params.items() if k not in train}
     buffers = dict(model.named_buffers())
 

@@ -13,6 +13,7 @@ import torch
 
 from empirical.activations import Activation
 from empirical.data import generator
+from empirical.validation import check_device, check_positive_int
 
 __all__ = ["mc_dual_kernels"]
 
@@ -26,8 +27,11 @@ def mc_dual_kernels(rho: np.ndarray, act: Activation, samples: int, seed: int,
     r = np.asarray(rho, dtype=np.float64)
     if r.ndim != 1 or not np.all(np.isfinite(r)) or np.any(np.abs(r) > 1):
         raise ValueError(f"rho must be a 1-D array of values in [-1, 1], got {rho!r}")
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 2:
-        raise ValueError(f"samples={samples!r} must be an integer ≥ 2")
+    if not isinstance(act, Activation):
+        raise TypeError(f"act must be an Activation (e.g. leaky_relu(0.0)), got {type(act).__name__}")
+    samples = check_positive_int(samples, "samples", minimum=2)
+    batch = check_positive_int(batch, "batch")  # batch = 0 would never advance the loop
+    device = check_device(device)
     g = generator(seed)
     rt = torch.as_tensor(r, dtype=torch.float64, device=device)
     sq = torch.sqrt(torch.clamp(1 - rt**2, min=0.0))
