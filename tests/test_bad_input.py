@@ -299,7 +299,7 @@ CASES = [
     ("--set m=2**63", lambda: _du("m=9223372036854775808"), CliRefused, "2**63"),
     ("--set not JSON", lambda: _du("eta=fast"), CliRefused, "'fast' is not JSON"),
     ("--set without =", lambda: _du("eta"), CliRefused, "KEY=VALUE"),
-    ("--set unknown key", lambda: _du("learning_rate=0.1"), CliRefused, "no such parameter"),
+    ("--set unknown key", lambda: _du("learning_rate=0.1"), CliRefused, "no selected check has such a parameter"),
     ("--set a nested config with a bad size", lambda: _cli("--only", "lambda_min_c_alpha", "--set",
                                                              'small_n={"n": 0, "d": 60}'), CliRefused, "small_n.n=0"),
     ("--set samples=1.5 for Monte Carlo", lambda: _cli("--only", "kernel_monte_carlo", "--set", "samples=1.5"),

@@ -136,9 +136,26 @@ def test_valid_set_values_are_cleaned_to_the_default_type():
     from verification import get_check
     from verification.check_all import _parse_overrides
 
-    got = _parse_overrides(["eta=1", "alphas=[0, 0.5]", "steps=10"], [get_check("du_gd_bound")], "quick")
+    got = _parse_overrides(["eta=1", "alphas=[0, 0.5]", "steps=10"], [get_check("du_gd_bound")], "quick")["du_gd_bound"]
     assert got == {"eta": 1.0, "alphas": [0.0, 0.5], "steps": 10}
     assert isinstance(got["eta"], float) and isinstance(got["steps"], int)
+
+
+def test_set_applies_per_check_and_names_a_check_with_a_dot():
+    from verification import get_check
+    from verification.check_all import UsageError, _parse_overrides
+
+    checks = [get_check("du_gd_bound"), get_check("finite_width_gram")]
+    both = _parse_overrides(["n=30"], checks, "quick")
+    assert set(both) == {c.name for c in checks if "n" in c.params("quick")}
+    only = _parse_overrides(["eta=0.01"], checks, "quick")  # finite_width_gram has no eta: it is left alone
+    assert only == {"du_gd_bound": {"eta": 0.01}}
+    one = _parse_overrides(["du_gd_bound.steps=50"], checks, "quick")
+    assert one == {"du_gd_bound": {"steps": 50}}
+    for bad, says in ((["nope=1"], "no selected check"), (["kernel_monte_carlo.n=3"], "not selected"),
+                      (["du_gd_bound.nope=1"], "has no such parameter"), ([".n=3"], "CHECK.KEY=VALUE")):
+        with pytest.raises(UsageError, match=says):
+            _parse_overrides(bad, checks, "quick")
 
 
 def test_param_ranges_declared_by_a_check_are_enforced(monkeypatch, capsys, tmp_path):

@@ -67,8 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seeds to run (default: the profile's, e.g. 0 1 2 for quick)")
     p.add_argument("--out", default="results", metavar="DIR", help="output folder (default ./results)")
     p.add_argument("--fresh", action="store_true", help="ignore finished units stored in DIR")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
-                   help="override a profile parameter of the selected checks (VALUE in JSON, e.g. eta=0.5); repeatable")
+    p.add_argument("--set", action="append", default=[], metavar="[CHECK.]KEY=VALUE", dest="overrides",
+                   help="override a profile parameter of every selected check that has it, or of CHECK only (VALUE in JSON, "
+                        "e.g. eta=0.5 or du_gd_bound.eta=0.5); repeatable")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--params", metavar="NAME", help="print one check's parameters (default, type) for --profile")
     p.add_argument("--explain", metavar="NAME", help="print the chain claim → bounds → experiments → docs of one check")
@@ -161,35 +162,44 @@ def _check_out_dir(text: str) -> Path:
     return path
 
 
-def _parse_overrides(items: Sequence[str], checks: list, profile: str) -> dict[str, object]:
-    """``--set`` items → {key: value}, each value validated against every selected check's default."""
+def _parse_overrides(items: Sequence[str], checks: list, profile: str) -> dict[str, dict[str, object]]:
+    """``--set`` items → {check: {key: value}}, each value validated against that check's default.
+
+    ``KEY=VALUE`` sets KEY in every selected check that has a parameter KEY (an error if none has);
+    ``NAME.KEY=VALUE`` sets it in check NAME only (which must be selected). A later item wins."""
     import json
 
     from .overrides import OverrideError, validate_override
 
-    out: dict[str, object] = {}
+    by_name = {c.name: c for c in checks}
+    out: dict[str, dict[str, object]] = {c.name: {} for c in checks}
     for item in items:
-        key, sep, text = item.partition("=")
-        if not sep or not key.isidentifier():
-            raise UsageError(f"--set expects KEY=VALUE, got {item!r}")
+        target, sep, text = item.partition("=")
+        name, dot, key = target.rpartition(".")
+        if not sep or not key.isidentifier() or (dot and not name):
+            raise UsageError(f"--set expects KEY=VALUE or CHECK.KEY=VALUE, got {item!r}")
+        if dot and name not in by_name:
+            raise UsageError(f"--set {target}: check {name!r} is not selected; selected: {', '.join(by_name)}")
         try:
-            out[key] = json.loads(text)
+            value = json.loads(text)
         except (json.JSONDecodeError, RecursionError):
-            raise UsageError(f"--set {key}: value {_shown(text)} is not JSON "
+            raise UsageError(f"--set {target}: value {_shown(text)} is not JSON "
                              "(numbers, true/false, \"strings\", [lists])") from None
-    for chk in checks:
-        defaults = chk.params(profile)
-        missing = [k for k in out if k not in defaults]
-        if missing:
-            raise UsageError(f"--set {missing[0]}: check {chk.name!r} has no such parameter; "
-                             f"its parameters: {', '.join(defaults)}")
-        for key in list(out):
+        targets = [by_name[name]] if dot else [c for c in checks if key in c.params(profile)]
+        if not targets:
+            raise UsageError(f"--set {key}: no selected check has such a parameter; "
+                             f"see --params NAME for a check's parameters")
+        for chk in targets:
+            defaults = chk.params(profile)
+            if key not in defaults:
+                raise UsageError(f"--set {target}: check {chk.name!r} has no such parameter; "
+                                 f"its parameters: {', '.join(defaults)}")
             try:
-                out[key] = validate_override(key, out[key], defaults[key], chk.param_ranges)
+                out[chk.name][key] = validate_override(key, value, defaults[key], chk.param_ranges)
             except OverrideError as exc:
                 shown = str(defaults[key]) if len(str(defaults[key])) <= 60 else str(defaults[key])[:57] + "..."
                 raise UsageError(f"--set {exc} (check {chk.name!r}, default {shown})") from None
-    return out
+    return {k: v for k, v in out.items() if v}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -300,7 +310,7 @@ def _check_plannable(checks: list, args: argparse.Namespace) -> None:
 
     for c in checks:
         try:
-            c.units(apply_overrides(c, c.params(args.profile), args.overrides),
+            c.units(apply_overrides(c, c.params(args.profile), args.overrides.get(c.name)),
                     check_seeds(args.seeds) or list(range(c.default_seeds[args.profile])))
         except Exception as exc:  # any failure here comes from the values given
             raise UsageError(f"check {c.name!r} cannot plan its units with these settings: "
@@ -310,7 +320,7 @@ def _check_plannable(checks: list, args: argparse.Namespace) -> None:
 def _units_by_check(checks: list, args: argparse.Namespace) -> dict[str, list]:
     from .runner import apply_overrides, check_seeds
 
-    return {c.name: c.units(apply_overrides(c, c.params(args.profile), args.overrides),
+    return {c.name: c.units(apply_overrides(c, c.params(args.profile), args.overrides.get(c.name)),
                             check_seeds(args.seeds) or list(range(c.default_seeds[args.profile]))) for c in checks}
 
 
@@ -411,7 +421,8 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
             reused0 = store.reused
             try:
                 res = run_check(chk, args.profile, args.seeds, device, store=store, figures_dir=out / "figures",
-                                overrides=args.overrides, on_unit=(bar.update if bar is not None else None), timings=t)
+                                overrides=args.overrides.get(chk.name),
+                                on_unit=(bar.update if bar is not None else None), timings=t)
                 # the report names its figures relative to its own folder, whatever --out is
                 results.append(replace(res, figure=Path(os.path.relpath(res.figure, out)).as_posix()
                                        if res.figure else None))
@@ -455,7 +466,7 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
     from .report import merge_previous, provenance
 
     report = build_report(results, args.profile, str(device), errors, timing,
-                          run=provenance(results, {c.name: args.overrides for c in checks if args.overrides}))
+                          run=provenance(results, args.overrides))
     if args.only:  # a partial run joins the earlier report of the same folder instead of replacing it
         report = merge_previous(report, _previous_report(out), [c.name for c in all_checks()])
     try:

@@ -92,8 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         cmd += ["--only", *common["only"]]
     if common.get("seeds"):
         cmd += ["--seeds", *map(str, common["seeds"])]
-    for k, v in (common.get("overrides") or {}).items():
-        cmd += ["--set", f"{k}={json.dumps(v)}"]
+    for name, values in (common.get("overrides") or {}).items():
+        for k, v in values.items():
+            cmd += ["--set", f"{name}.{k}={json.dumps(v)}"]
     if args.no_progress:
         cmd.append("--no-progress")
     return check_all([*cmd, "--workers", "1"])

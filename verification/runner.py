@@ -104,11 +104,14 @@ def apply_overrides(check: Check, params: dict[str, Any], overrides: Mapping[str
     """``params`` with some top-level entries replaced; a key the profile does not have is an error."""
     if not overrides:
         return params
+    from .overrides import validate_override
+
     unknown = [k for k in overrides if k not in params]
     if unknown:
         raise KeyError(f"check {check.name!r} has no parameter(s) {', '.join(map(repr, unknown))}; "
                        f"its parameters: {', '.join(params)}")
-    return {**params, **overrides}
+    # the same type and range rules as --set (verification/overrides.py): OverrideError names the value
+    return {**params, **{k: validate_override(k, v, params[k], check.param_ranges) for k, v in overrides.items()}}
 
 
 def _draw(check: Check, measured: Mapping[str, Any], decision: Any, by_role: Mapping[str, Bound],
