@@ -9,17 +9,15 @@ import sympy as sp
 
 import bounds as B
 from empirical.generalization.datasets import teacher_split
-from verification.check import Verdict
-from verification.checks.generalization._all import (
-    AroraBoundVsError,
-    EarlyStoppingAlphaOrder,
-    GeneralizationGapEpochs,
-)
+from verification.check import Measurements, Unit, Verdict
+from verification.checks.generalization.arora_bound_vacuity import AroraBoundVsError
+from verification.checks.generalization.early_stopping_alpha_order import EarlyStoppingAlphaOrder
+from verification.checks.generalization.generalization_gap_epochs import GeneralizationGapEpochs
 
 
-def _noise_measurements(errors: dict[float, float], n_test: int = 400, seeds: int = 3) -> dict[str, dict]:
+def _noise_measurements(errors: dict[float, float], n_test: int = 400, seeds: int = 3) -> Measurements:
     """Noise-experiment units with real inputs/labels but chosen noisy-distribution test errors."""
-    out = {}
+    out = Measurements()
     for s in range(seeds):
         sp_ = teacher_split(12, 4, 4, seed=s, teacher="linear")
         y = sp_.y_train.numpy()
@@ -30,12 +28,12 @@ def _noise_measurements(errors: dict[float, float], n_test: int = 400, seeds: in
             labels[f"{p:g}"] = yy.tolist()
         runs = {f"{p:g}": {"train_error": 0.0, "train_loss": 0.0, "test_error_clean": e, "test_error_noisy": e,
                            "distance": 1.0, "diverged_at": None} for p, e in errors.items()}
-        out[f"toy|seed={s}|x"] = {
+        out.add(Unit("toy", s, {"dataset": "toy"}), {
             "x_train": sp_.x_train.tolist(), "labels": labels, "n_train": 12, "n_test": n_test, "d": 4,
             "nonlinear_fraction": {k: 0.5 for k in labels},
             "alphas": {"0": {"eta": 0.1, "runs": runs, "q_width": {k: [1.0] for k in labels},
                              "q_half_width": {k: [1.0] for k in labels}}},
-        }
+        })
     return out
 
 
@@ -73,14 +71,15 @@ def test_arora_bound_divergence_is_inconclusive() -> None:
     assert d.verdict is Verdict.INCONCLUSIVE and "diverged at step 17" in d.reason
 
 
-def _gap_measurements(shape, seeds: int = 5) -> dict[str, dict]:
+def _gap_measurements(shape, seeds: int = 5) -> Measurements:
     k = np.arange(201, dtype=np.float64)
-    out = {}
+    out = Measurements()
     for a in (0.0, -1.0):
         for s in range(seeds):
             g = shape(k) * (1 + 0.1 * s)
-            out[f"alpha={a:g}|seed={s}|x"] = {"gap_loss": g.tolist(), "train_loss": [0.69] * 201, "eta": 0.1,
-                                              "diverged_at": None, "n": 100, "d": 6, "delta": 0.3}
+            out.add(Unit(f"alpha={a:g}", s, {"alpha": a}),
+                    {"gap_loss": g.tolist(), "train_loss": [0.69] * 201, "eta": 0.1,
+                     "diverged_at": None, "n": 100, "d": 6, "delta": 0.3})
     return out
 
 
@@ -95,14 +94,14 @@ def test_gap_epochs_rule(shape, verdict) -> None:
     assert d.verdict is verdict, d.reason
 
 
-def _order_measurements(err: dict[float, list[float]]) -> dict[str, dict]:
-    out = {}
+def _order_measurements(err: dict[float, list[float]]) -> Measurements:
+    out = Measurements()
     for s in range(len(next(iter(err.values())))):
-        out[f"synthetic|seed={s}|x"] = {
+        out.add(Unit("synthetic", s, {"dataset": "synthetic"}), {
             "eta": 0.01, "n": 400, "d": 6, "delta": 0.2, "nonlinear_fraction": 0.95,
             "alphas": {f"{a:g}": {"test_error_early": e[s], "test_error_late": e[s], "test_error_best": e[s],
                                   "train_loss_early": 0.3, "test_error_curve": [0.5, e[s]], "diverged_at": None,
-                                  "initial_train_loss": 0.5} for a, e in err.items()}}
+                                  "initial_train_loss": 0.5} for a, e in err.items()}})
     return out
 
 
