@@ -14,6 +14,7 @@ Every run trains :func:`empirical.generalization.train.symmetric_two_layer` (f �
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -28,7 +29,8 @@ from empirical.generalization.train import label_quadratic_form, suggest_step, s
 from empirical.gram import two_layer_gram
 from empirical.losses import zero_one_error
 
-__all__ = ["alpha_order_run", "build_split", "gap_epochs_run", "key", "noise_run", "noisy_labels"]
+__all__ = ["alpha_order_run", "batched_squared_gd", "build_split", "gap_epochs_run", "key", "lazy_interpolant",
+           "noise_run", "noisy_labels"]
 
 
 def key(value: float) -> str:
@@ -53,6 +55,70 @@ def noisy_labels(split: Split, p: float, seed: int, salt: int) -> tuple[torch.Te
     return y_train, y_test
 
 
+@torch.no_grad()
+def batched_squared_gd(net: Any, x: torch.Tensor, ys: torch.Tensor, eta: float, epochs: int,
+                       blowup: float = 1e6) -> dict[str, Any]:
+    """Full-batch GD on Σ_i ½(f(x_i) − y_i)² of the first layer of ``net`` (a TwoLayerNet) for P label sets at once.
+
+    All P runs start from ``net``'s weights; f(x) = σ̃(Wx)·a/√m and ∂L/∂w_r = (a_r/√m)·Σ_i r_i·σ̃'(w_rᵀx_i)·x_i
+    (the closed form of TwoLayerNet.loss_and_grad), so one (P, n, m) tensor program replaces P training loops.
+    Returns the final weights (P, m, d), per-run final mean loss, training 0-1 error, distance ‖W − W_0‖_F and the
+    first epoch at which a run's loss was non-finite or above ``blowup``·initial (None if never).
+    """
+    act, a = net.activation, net.a.to(x.dtype) / math.sqrt(net.m)
+    w0 = net.W.detach().to(x.dtype)
+    w = w0.expand(ys.shape[0], *w0.shape).clone()
+    loss0 = None
+    diverged: list[int | None] = [None] * ys.shape[0]
+    for k in range(epochs + 1):
+        z = x @ w.transpose(1, 2)
+        r = act(z) @ a - ys
+        loss = 0.5 * (r * r).sum(1)
+        loss0 = loss if loss0 is None else loss0
+        bad = ~torch.isfinite(loss) | (loss > blowup * torch.clamp(loss0, min=1e-300))
+        for i in torch.nonzero(bad).flatten().tolist():
+            diverged[i] = k if diverged[i] is None else diverged[i]
+        if k == epochs:
+            break
+        grad = ((act.derivative(z) * r[..., None]) * a).transpose(1, 2) @ x
+        w -= eta * grad
+    out = act(x @ w.transpose(1, 2)) @ a
+    return {"w": w, "train_loss": (loss / x.shape[0]).tolist(), "out_train": out,
+            "train_error": [float(zero_one_error(out[i], ys[i])) for i in range(ys.shape[0])],
+            "distance": torch.sqrt(((w - w0) ** 2).sum((1, 2))).tolist(), "diverged_at": diverged}
+
+
+def lazy_interpolant(x_train: torch.Tensor, x_test: torch.Tensor, w: torch.Tensor, act: Any,
+                     labels: Mapping[str, Any], test_labels: Mapping[str, torch.Tensor], y_test_clean: torch.Tensor
+                     ) -> dict[str, dict[str, float]]:
+    """The fully trained lazy network of width M = rows of ``w``: f_∞(x) = H_M(x, X)·H_M(X, X)⁻¹y.
+
+    GD on the squared loss from f_0 ≡ 0 (symmetric initialisation) in the linearised (kernel) regime converges to
+    this interpolant of the first-layer tangent kernel H_M(x, x') = xᵀx'·(1/M)Σ_r σ̃'(w_rᵀx)σ̃'(w_rᵀx') (ADHLW's
+    t → ∞ network, handbook generalization.md §2). Per label set: noisy and clean test 0-1 error and the relative
+    training residual ‖H_M c − y‖/‖y‖ (≈ 0: zero training loss).
+    """
+    from scipy.linalg import cho_factor, cho_solve
+
+    d_tr = act.derivative(x_train @ w.T)
+    d_te = act.derivative(x_test @ w.T)
+    h = ((x_train @ x_train.T) * (d_tr @ d_tr.T) / w.shape[0]).cpu().numpy()
+    h = (h + h.T) / 2
+    cross = ((x_test @ x_train.T) * (d_te @ d_tr.T) / w.shape[0]).cpu().numpy()
+    factor = cho_factor(h)
+    y_clean = y_test_clean.cpu().numpy()
+    out = {}
+    for k, y in labels.items():
+        yv = np.asarray(y, dtype=np.float64)
+        c = cho_solve(factor, yv)
+        f = cross @ c
+        pred = np.where(f > 0, 1.0, -1.0)
+        out[k] = {"test_error_noisy": float(np.mean(pred != test_labels[k].cpu().numpy())),
+                  "test_error_clean": float(np.mean(pred != y_clean)),
+                  "train_residual": float(np.linalg.norm(h @ c - yv) / np.linalg.norm(yv))}
+    return out
+
+
 @lru_cache(maxsize=64)
 def noise_run(blob: str, device: str) -> str:
     """One (dataset, seed) unit of the label-noise experiment (JSON in, JSON out; cached so two checks share it).
@@ -71,33 +137,37 @@ def noise_run(blob: str, device: str) -> str:
         labels[key(p)], tests[key(p)] = y_tr.tolist(), y_te
     per_alpha: dict[str, Any] = {}
     for a in u["alphas"]:
-        eta = suggest_step(symmetric_two_layer(d, u["width"], a, seed), x)
+        net = symmetric_two_layer(d, u["width"], a, seed, device=dev)
+        eta = suggest_step(net, x.to(dev))
+        ys = torch.stack([torch.tensor(labels[key(p)], dtype=torch.float64) for p in u["noise"]]).to(dev)
+        gd = batched_squared_gd(net, x.to(dev), ys, eta, u["epochs"])
+        act_net = net.activation
+        scale_a = net.a.to(torch.float64) / math.sqrt(net.m)
+        out_test = act_net(split.x_test.to(dev) @ gd["w"].transpose(1, 2)) @ scale_a
         runs = {}
-        for p in u["noise"]:
-            net = symmetric_two_layer(d, u["width"], a, seed, device=dev)
-            noisy = split.with_labels(torch.tensor(labels[key(p)], dtype=torch.float64))
-            trace = train_epochs(net, noisy, eta, u["epochs"], loss="squared", device=dev, test_every=u["epochs"])
-            with torch.no_grad():
-                out_test = net(split.x_test.to(dev))
+        for i, p in enumerate(u["noise"]):
             runs[key(p)] = {
-                "train_error": float(trace.train_error[-1]), "train_loss": float(trace.train_loss[-1]),
-                "test_error_clean": float(trace.test_error[-1]),
-                "test_error_noisy": float(zero_one_error(out_test, tests[key(p)].to(dev))),
-                "distance": float(trace.distance[-1]), "diverged_at": trace.diverged_at,
+                "train_error": gd["train_error"][i], "train_loss": gd["train_loss"][i],
+                "test_error_clean": float(zero_one_error(out_test[i], split.y_test.to(dev))),
+                "test_error_noisy": float(zero_one_error(out_test[i], tests[key(p)].to(dev))),
+                "distance": gd["distance"][i], "diverged_at": gd["diverged_at"][i],
             }
         act = leaky_relu(a)
+        lazy: dict[str, dict[str, float]] = {}
         q_full: dict[str, list[float]] = {key(p): [] for p in u["noise"]}
         q_half: dict[str, list[float]] = {key(p): [] for p in u["noise"]}
         for r in range(u["gram_draws"]):
             w = torch.randn(u["gram_width"], d, generator=generator(7_919 * seed + 104_729 * (r + 1)),
                             dtype=torch.float64)
             full = two_layer_gram(x, w, act).cpu().numpy()
+            if r == 0:
+                lazy = lazy_interpolant(x, split.x_test, w, act, labels, tests, split.y_test)
             half = two_layer_gram(x, w[: u["gram_width"] // 2], act).cpu().numpy()
             for p in u["noise"]:
                 y = np.asarray(labels[key(p)])
                 q_full[key(p)].append(label_quadratic_form(full, y))
                 q_half[key(p)].append(label_quadratic_form(half, y))
-        per_alpha[key(a)] = {"eta": eta, "runs": runs, "q_width": q_full, "q_half_width": q_half}
+        per_alpha[key(a)] = {"eta": eta, "runs": runs, "q_width": q_full, "q_half_width": q_half, "lazy": lazy}
     return json.dumps({
         "x_train": x.tolist(), "labels": labels, "n_train": split.n_train, "n_test": split.n_test, "d": d,
         "nonlinear_fraction": {k: nonlinear_label_fraction(x, torch.tensor(v)) for k, v in labels.items()},

@@ -17,7 +17,16 @@ from verification.check import Check, Decision, Measurements, Mutant, Unit, Verd
 from verification.checks.generalization._common import CONSTANT_RANGE, ORDER_FAMILY, draw_unknowns, in_domain, key
 from verification.rules import seed_spread
 from verification.rules.intervals import t_interval
+from verification.rules.power import detectable, power_entry
+from verification.rules.regime import Condition, gate_reason
 from verification.rules.verdicts import combine
+
+#: power target: a difference of 0.05 in early test 0-1 error (a tenth of chance level) between adjacent α
+_EFFECT_TARGET = 0.05
+#: chance level of the balanced ±1 tasks: an α whose error is not significantly below it has learned nothing
+_CHANCE = 0.5
+#: seeds used for the datasets that are reported, not judged (the judged ones use every seed)
+_REPORTED_SEEDS = 5
 
 
 class EarlyStoppingAlphaOrder(Check):
@@ -28,7 +37,9 @@ class EarlyStoppingAlphaOrder(Check):
     epoch for random draws of the hidden constant. Measurement: squared-loss GD with one η for all α on a task
     whose labels lie mostly outside span X (where the Gram's α-factor c_α governs training); test 0-1 error at
     the early epoch, paired over seeds. Rule: Bonferroni t-intervals of the paired differences of the predicted
-    adjacent pairs.
+    adjacent pairs; a pair supports *holds* only if the better α's error is significantly below chance (positive
+    evidence of learning). Power: a 0.05 difference in test error must be detectable. Regime: no divergence,
+    m ≥ n (over-parameterised), η·λ_max ≤ 1 for every α by construction (η = min_α 1/λ_max).
     """
 
     name = "early_stopping_alpha_order"
@@ -37,7 +48,8 @@ class EarlyStoppingAlphaOrder(Check):
     source = ("GLL (AISTATS 2024) abstract [paper] and summaries [summary]; ordering from the [inferred] trajectory "
               "schematic, theory handbook generalization.md §5.1 and its encoding rule")
     bound_roles = {"training": "traj_training_term"}
-    default_seeds = {"quick": 5, "full": 10}
+    default_seeds = {"quick": 10, "full": 10}
+    version = 2  # v2: quick width 512 (m ≥ n), 10 seeds on the judged dataset
 
     def params(self, profile: str) -> dict[str, Any]:
         if profile == "quick":
@@ -48,7 +60,7 @@ class EarlyStoppingAlphaOrder(Check):
                                           "n_test": 800},
                     "digits": {"kind": "digits", "classes": [3, 8], "n_train": 200, "n_test": None},
                 },
-                "judged": ["synthetic"], "alphas": [-1.0, 0.0, 0.5], "width": 256, "early_epoch": 10,
+                "judged": ["synthetic"], "alphas": [-1.0, 0.0, 0.5], "width": 512, "early_epoch": 10,
                 "late_epoch": 100, "test_every": 2, "draws": 48, "min_nonlinear_fraction": 0.5,
             }
         return {
@@ -66,7 +78,8 @@ class EarlyStoppingAlphaOrder(Check):
     def units(self, params: Mapping[str, Any], seeds: Sequence[int]) -> list[Unit]:
         keep = ("alphas", "width", "early_epoch", "late_epoch", "test_every")
         return [Unit(name, s, {"dataset": name, "spec": spec, **{k: params[k] for k in keep}})
-                for name, spec in params["datasets"].items() for s in seeds]
+                for name, spec in params["datasets"].items()
+                for s in (seeds if name in params["judged"] else seeds[:_REPORTED_SEEDS])]
 
     def measure(self, unit: Unit, device: Any) -> dict[str, Any]:
         return alpha_order_run(unit.params, unit.seed, device)
@@ -76,7 +89,19 @@ class EarlyStoppingAlphaOrder(Check):
         c = B.generalization.statements.C_ALPHA
         return [Mutant("ordering_reversed", "sign", "training term with c_{−α} = (1+α)²/(1+α²) in place of c_α "
                        "(α's sign convention flipped: predicts α = 0.5 best)",
-                       {"training": tt.mutant(tt.expr.subs(c, (1 + B.alpha) ** 2 / (1 + B.alpha**2)), "c_{−α}")})]
+                       {"training": tt.mutant(tt.expr.subs(c, (1 + B.alpha) ** 2 / (1 + B.alpha**2)), "c_{−α}")}),
+                Mutant("c_alpha_one_minus_alpha_squared", "alpha-factor",
+                       "training term with (1 − α²)/(1 + α²) in place of c_α = (1 − α)²/(1 + α²) (the jump "
+                       "factor's square misread as (1−α)(1+α): predicts α = 0 best, α = −1 worst)",
+                       {"training": tt.mutant(tt.expr.subs(c, (1 - B.alpha**2) / (1 + B.alpha**2)), "(1−α²)")})]
+
+    def true_but_looser(self) -> list[Mutant]:
+        tt = B.traj_training_term
+        return [Mutant("training_term_doubled", "constant-structure", "2·F̂_0·ρ_α^K (a looser constant: same order)",
+                       {"training": tt.mutant(2 * tt.expr, "× 2")}),
+                Mutant("rate_constant_halved", "constant-structure", "C_rate → C_rate/2 (slower contraction, same order)",
+                       {"training": tt.mutant(tt.expr.subs(B.generalization.statements.C_rate,
+                                                           B.generalization.statements.C_rate / 2), "C_rate/2")})]
 
     def _predict(self, bound: Bound, m: Mapping[str, Any], params: Mapping[str, Any], seed: int
                  ) -> tuple[list[float] | None, int]:
@@ -124,9 +149,13 @@ class EarlyStoppingAlphaOrder(Check):
         pair_verdicts = {}
         if order is not None:
             for better, worse in itertools.pairwise(order):
-                mean, _, hw = t_interval([w - b for w, b in zip(err[worse], err[better], strict=True)], level)
-                v = "holds" if mean - hw > 0 else "violated" if mean + hw < 0 else "inconclusive"
-                pair_verdicts[f"err(α={worse:g}) − err(α={better:g})"] = {"mean": mean, "ci_halfwidth": hw, "verdict": v}
+                mean, se, hw = t_interval([w - b for w, b in zip(err[worse], err[better], strict=True)], level)
+                b_mean, _, b_hw = t_interval(err[better], level)
+                learned = b_mean + b_hw < _CHANCE  # positive evidence: the better α has learned something
+                v = ("violated" if mean + hw < 0 else "holds" if mean - hw > 0 and learned else "inconclusive")
+                pair_verdicts[f"err(α={worse:g}) − err(α={better:g})"] = {
+                    "mean": mean, "ci_halfwidth": hw, "verdict": v, "better_below_chance": learned,
+                    "detectable": detectable(se, level=1 - level, df=len(err[better]) - 1)}
                 if judged:
                     parts[f"{ds}: α={better:g} < α={worse:g}"] = v
         elif judged:
@@ -173,9 +202,18 @@ class EarlyStoppingAlphaOrder(Check):
             diverged += [f"{ds} α={a_key} diverged at epoch {res['diverged_at']}"
                          for a_key, res in m["alphas"].items() if res["diverged_at"] is not None]
             data.setdefault(ds, []).append(m)
-        if diverged:
-            return Decision(Verdict.INCONCLUSIVE, "; ".join(diverged[:3]), rule="runs must not diverge",
-                            predicted={}, measured={"diverged": diverged})
+        gate = gate_reason([
+            Condition("no divergence", not diverged, "; ".join(diverged[:2]) or None),
+            Condition("over-parameterised judged runs (m ≥ n)", all(
+                params["width"] >= m["n"] for ds in params["judged"] for m in data.get(ds, [])),
+                f"m = {params['width']}, n = {[data[ds][0]['n'] for ds in params['judged'] if ds in data]}"),
+            Condition("≥ 3 seeds and ≥ 2 α", min((len(v) for v in data.values()), default=0) >= 3
+                      and len(params["alphas"]) >= 2),
+        ])
+        if gate:
+            return Decision(Verdict.INCONCLUSIVE, gate, rule=self._rule(params, math.nan, 0), predicted={},
+                            measured={"diverged": diverged},
+                            power={"ordering_effect": power_entry(math.inf, _EFFECT_TARGET, "test 0-1 error", gate)})
         parts: dict[str, str] = {}
         predicted: dict[str, Any] = {}
         measured: dict[str, Any] = {}
@@ -189,9 +227,14 @@ class EarlyStoppingAlphaOrder(Check):
             findings += f_
         findings += self._g3_finding(data, params["alphas"])
         verdict = combine(parts.values()) if parts else Verdict.INCONCLUSIVE
+        dets = [pv["detectable"] for ds in params["judged"] if ds in measured for pv in measured[ds]["pairs"].values()]
         return Decision(
             verdict=verdict, reason=self._reason(verdict, parts, params), rule=self._rule(params, level, n_pairs),
             predicted=predicted, measured=measured,
+            power={"ordering_effect": power_entry(max(dets, default=math.inf), _EFFECT_TARGET,
+                                                  "paired difference of early test 0-1 error",
+                                                  "detectable(se) of the paired difference at the Bonferroni level, "
+                                                  "Student t over seeds, worst adjacent pair of the judged datasets")},
             domain=("undetermined (hidden constants): whether n is large enough and K small enough for the training "
                     "term to dominate depends on the schematic's constants (see bounds.generalization.regime)"),
             findings=findings,
@@ -205,8 +248,8 @@ class EarlyStoppingAlphaOrder(Check):
         if verdict is Verdict.HOLDS:
             return (f"early-epoch (K = {params['early_epoch']}) test error ordered as predicted, every adjacent "
                     "pair separated by its confidence interval: " + "; ".join(parts))
-        return ("the confidence intervals cannot separate: " + "; ".join(k for k, v in parts.items()
-                                                                         if v == "inconclusive")
+        return ("the confidence intervals cannot separate, or the better α is not below chance: "
+                + "; ".join(k for k, v in parts.items() if v == "inconclusive")
                 if parts else "no judged dataset inside the ordering's domain")
 
     @staticmethod
@@ -215,10 +258,12 @@ class EarlyStoppingAlphaOrder(Check):
                 f"all in-domain draws of its hidden constants ({params['draws']}, log-uniform in {CONSTANT_RANGE}) "
                 "agree. For each adjacent predicted pair, paired differences of the test 0-1 error over seeds "
                 "(same data and initialisation seed for every α, one η = min_α 1/λ_max): holds if the "
-                f"{level:.4f} t-interval is above 0, violated if below 0, inconclusive if it contains 0 "
+                f"{level:.4f} t-interval is above 0 and the better α's error is below chance ({_CHANCE:g}, its "
+                f"{level:.4f} t-interval), violated if below 0, else inconclusive "
                 f"(Bonferroni over {n_pairs} pairs, family-wise {ORDER_FAMILY:g}). Judged: the large-n datasets "
                 f"{params['judged']} whose labels lie mostly outside span X (fraction ≥ "
-                f"{params['min_nonlinear_fraction']}); the rest are findings")
+                f"{params['min_nonlinear_fraction']}); the rest are findings. Power: a {_EFFECT_TARGET:g} difference must "
+                "be detectable. Regime: no divergence, m ≥ n on the judged datasets, ≥ 3 seeds; outside → inconclusive")
 
     def plot(self, fig: Any, measurements: Measurements, decision: Decision,
              bounds_by_role: Mapping[str, Bound], params: Mapping[str, Any]) -> None:
