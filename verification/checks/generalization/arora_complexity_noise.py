@@ -100,6 +100,10 @@ class AroraComplexityNoise(NoiseExperiment):
         for p in sorted({r["p"] for r in ok}):
             sel = [r for r in ok if r["p"] == p]
             ratios = [qw / r["q"] for r in sel for qw in r["q_width"]]
+            if len(ratios) < 2:
+                verdicts.append("inconclusive")
+                worst = math.inf
+                continue
             bias = float(np.mean([qh / qw - 1 for r in sel for qh, qw in zip(r["q_half"], r["q_width"], strict=True)]))
             allowance = max(bias, 0.0) / (math.sqrt(2) - 1)
             mean, se, hw = t_interval(ratios, fw_level)
@@ -107,7 +111,7 @@ class AroraComplexityNoise(NoiseExperiment):
             verdicts.append(v)
             worst = max(worst, allowance + detectable(se, level=1 - fw_level, df=len(ratios) - 1))
             fw[key(p)] = {"ratio_mean": mean, "ci_halfwidth": hw, "allowed_upper": 1 + allowance, "verdict": v}
-        return ("violated" if "violated" in verdicts else "holds"), fw, worst
+        return combine(verdicts).value, fw, worst
 
     @staticmethod
     def _growth(ok: Sequence[Mapping[str, Any]], tau_threshold: float) -> tuple[str, dict[str, Any], float]:

@@ -48,8 +48,8 @@ class EarlyStoppingAlphaOrder(Check):
     source = ("GLL (AISTATS 2024) abstract [paper] and summaries [summary]; ordering from the [inferred] trajectory "
               "schematic, theory handbook generalization.md §5.1 and its encoding rule")
     bound_roles = {"training": "traj_training_term"}
-    default_seeds = {"quick": 10, "full": 10}
-    version = 2  # v2: quick width 512 (m ≥ n), 10 seeds on the judged dataset
+    default_seeds = {"quick": 15, "full": 15}
+    version = 2  # v2: quick width 512 (m ≥ n), 15 seeds on the judged dataset, batched closed-form GD over α
 
     def params(self, profile: str) -> dict[str, Any]:
         if profile == "quick":
@@ -61,7 +61,7 @@ class EarlyStoppingAlphaOrder(Check):
                     "digits": {"kind": "digits", "classes": [3, 8], "n_train": 200, "n_test": None},
                 },
                 "judged": ["synthetic"], "alphas": [-1.0, 0.0, 0.5], "width": 512, "early_epoch": 10,
-                "late_epoch": 100, "test_every": 2, "draws": 48, "min_nonlinear_fraction": 0.5,
+                "late_epoch": 40, "test_every": 5, "draws": 48, "min_nonlinear_fraction": 0.5,
             }
         return {
             "datasets": {
