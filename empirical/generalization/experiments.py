@@ -26,12 +26,10 @@ from empirical.activations import leaky_relu
 from empirical.data import generator, separation
 from empirical.generalization.datasets import Split, digits_split, flip_labels, nonlinear_label_fraction, teacher_split
 from empirical.generalization.train import label_quadratic_form, suggest_step, symmetric_two_layer, train_epochs
-from empirical.gram import two_layer_gram
 from empirical.losses import zero_one_error
 
 __all__ = ["alpha_order_run", "batched_alpha_gd", "batched_squared_gd", "build_split", "gap_epochs_run", "key",
-           "lazy_interpolant",
-           "noise_run", "noisy_labels"]
+           "lazy_interpolant", "nested_grams", "noise_run", "noisy_labels"]
 
 
 def key(value: float) -> str:
@@ -130,6 +128,16 @@ def batched_alpha_gd(nets: Mapping[float, Any], split: Split, eta: float, epochs
     return out
 
 
+def nested_grams(x: torch.Tensor, w: torch.Tensor, act: Any) -> tuple[np.ndarray, np.ndarray]:
+    """H_M and H_{M/2} of empirical.gram.two_layer_gram for the rows of ``w`` and its first M/2 rows, sharing
+    D = σ̃'(XWᵀ): H_{M/2} = (XXᵀ)⊙(D₁D₁ᵀ)/(M/2), H_M = (XXᵀ)⊙(D₁D₁ᵀ + D₂D₂ᵀ)/M (float64; one pass of σ̃')."""
+    h = w.shape[0] // 2
+    dmat = act.derivative(x @ w.T)
+    g = x @ x.T
+    first, rest = dmat[:, :h] @ dmat[:, :h].T, dmat[:, h:] @ dmat[:, h:].T
+    return (g * (first + rest) / w.shape[0]).cpu().numpy(), (g * first / h).cpu().numpy()
+
+
 def lazy_interpolant(x_train: torch.Tensor, x_test: torch.Tensor, w: torch.Tensor, act: Any,
                      labels: Mapping[str, Any], test_labels: Mapping[str, torch.Tensor], y_test_clean: torch.Tensor
                      ) -> dict[str, dict[str, float]]:
@@ -201,10 +209,9 @@ def noise_run(blob: str, device: str) -> str:
         for r in range(u["gram_draws"]):
             w = torch.randn(u["gram_width"], d, generator=generator(7_919 * seed + 104_729 * (r + 1)),
                             dtype=torch.float64)
-            full = two_layer_gram(x, w, act).cpu().numpy()
+            full, half = nested_grams(x, w, act)
             if r == 0:
                 lazy = lazy_interpolant(x, split.x_test, w, act, labels, tests, split.y_test)
-            half = two_layer_gram(x, w[: u["gram_width"] // 2], act).cpu().numpy()
             for p in u["noise"]:
                 y = np.asarray(labels[key(p)])
                 q_full[key(p)].append(label_quadratic_form(full, y))
