@@ -119,6 +119,9 @@ adhlw_complexity_worst_case = define(
     source=f"{_GEN} §2 'Facts' [recalled]: yᵀH⁻¹y ≤ ‖y‖²/λ_0 ≤ n/λ_0",
     provenance=Provenance.RECALLED, side=Side.UPPER,
     notes="λ_min controls the worst case; the bound is attained when y lies along the bottom eigenvector",
+    untestable=("a linear-algebra inequality (yᵀH⁻¹y ≤ ‖y‖²/λ_min for every positive-definite H and |y_i| ≤ 1): "
+                "no measurement can refute it, only a wrong implementation; the exact complexity it bounds is "
+                "decided by arora_complexity_noise"),
 )
 
 adhlw_distance = define(
@@ -128,6 +131,9 @@ adhlw_distance = define(
     provenance=Provenance.RECALLED, side=Side.APPROX,
     notes="in the linearised (lazy) dynamics from u(0) = 0 the distance after t steps is "
           "√(Σ_i (1 − (1 − ηλ_i)^t)²(v_iᵀy)²/λ_i) ≤ √quad_y [derived]",
+    untestable=("the distance at convergence (t → ∞): the profiles' nets stop at η·λ_min·t < 1, where the lazy "
+                "distance is far below √quad_y, and an APPROX statement of a proof lemma has no tolerance to refute; "
+                "the measured distances are recorded by the label-noise experiment"),
 )
 
 # ----------------------------------------------------------------------------- CG19 (NeurIPS 2019)
@@ -149,6 +155,9 @@ cg19_ntrf_bound = define(
     assumptions=("deep ReLU net f_W = √m·W_L σ(…σ(W_1x)), x ∈ S^{d−1}, all layers trained; L counts all layers",
                  "one-pass SGD, step η = c_η·R/(m√n), logistic loss", "holds with probability ≥ 1 − p_fail"),
     notes="ntrf_loss = inf over F(W^(1), R) of (1/n)Σ log(1 + exp(−y_i f(x_i))); width-independent bound",
+    untestable=("needs the NTRF infimum over the ball F(W⁽¹⁾, R), which the toolkit does not compute, and holds for "
+                "one-pass SGD of deep ReLU nets at m ≥ Õ(n⁷) with unbounded hidden constants C_cg19, C_cg19_conf: "
+                "no finite error can exceed it for some constant"),
 )
 
 cg19_ntk_bound = define(
@@ -161,6 +170,10 @@ cg19_ntk_bound = define(
     provenance=Provenance.RECALLED, side=Side.UPPER, domain=(*_CG19_DOMAIN, n >= 2),
     notes="Õ(·) is encoded as log(n)^p_log with unknown power p_log (an encoding choice, README rule 1); "
           "α enters only through the kernel Θ",
+    untestable=("an upper bound whose only data-dependent term carries an unbounded constant C_cg19_ntk (and an "
+                "unknown log power p_log), for one-pass SGD at m ≥ Õ(n⁷): every measured error is consistent with a "
+                "large enough constant; its core √(yᵀΘ_α⁻¹y/n) is reported against the error (arora_bound_vacuity, "
+                "finding G4)"),
 )
 
 # ----------------------------------------------------------------------------- CG20-type trajectory schematic
@@ -240,4 +253,7 @@ trajectory_bound = define(
                  "full-batch GD for K epochs with step η; i.i.d. data with separation δ",
                  "holds with probability ≥ 1 − p_fail"),
     notes=_TRAJ_NOTES + "; regime analysis: bounds.generalization.regime",
+    untestable=("the schematic's value needs five hidden constants and p_jump and is [inferred] (for orderings "
+                "only); its refutable parts are decided separately: traj_training_term (early_stopping_alpha_order), "
+                "traj_gap_term and traj_radius (generalization_gap_epochs)"),
 )

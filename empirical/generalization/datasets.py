@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from empirical.activations import leaky_relu
 from empirical.data import generator, sphere_with_bias
 from empirical.validation import check_positive_int, check_seed
 
@@ -196,7 +197,7 @@ def teacher_split(n_train: int, n_test: int, d: int, seed: int, teacher: str = "
         width = check_positive_int(width, "width")
         wt = torch.randn(width, d, generator=g, dtype=torch.float64).numpy()
         at = torch.randint(0, 2, (width,), generator=g).double().numpy() * 2 - 1
-        score = np.maximum(x @ wt.T, 0.0) @ at
+        score = leaky_relu(0.0).fn(torch.from_numpy(x @ wt.T)).numpy() @ at  # unnormalised ReLU σ_0
     score = score - np.median(score) if teacher != "linear" else score
     y = np.where(score > 0, 1.0, -1.0)
     tr, te = np.arange(n_train), np.arange(n_train, n_train + n_test)

@@ -9,17 +9,15 @@ import sympy as sp
 
 import bounds as B
 from empirical.generalization.datasets import teacher_split
-from verification.check import Verdict
-from verification.checks.generalization._all import (
-    AroraBoundVsError,
-    EarlyStoppingAlphaOrder,
-    GeneralizationGapEpochs,
-)
+from verification.check import Measurements, Unit, Verdict
+from verification.checks.generalization.arora_bound_vacuity import AroraBoundVsError
+from verification.checks.generalization.early_stopping_alpha_order import EarlyStoppingAlphaOrder
+from verification.checks.generalization.generalization_gap_epochs import GeneralizationGapEpochs
 
 
-def _noise_measurements(errors: dict[float, float], n_test: int = 400, seeds: int = 3) -> dict[str, dict]:
+def _noise_measurements(errors: dict[float, float], n_test: int = 400, seeds: int = 3) -> Measurements:
     """Noise-experiment units with real inputs/labels but chosen noisy-distribution test errors."""
-    out = {}
+    out = Measurements()
     for s in range(seeds):
         sp_ = teacher_split(12, 4, 4, seed=s, teacher="linear")
         y = sp_.y_train.numpy()
@@ -30,12 +28,14 @@ def _noise_measurements(errors: dict[float, float], n_test: int = 400, seeds: in
             labels[f"{p:g}"] = yy.tolist()
         runs = {f"{p:g}": {"train_error": 0.0, "train_loss": 0.0, "test_error_clean": e, "test_error_noisy": e,
                            "distance": 1.0, "diverged_at": None} for p, e in errors.items()}
-        out[f"toy|seed={s}|x"] = {
+        lazy = {f"{p:g}": {"test_error_clean": e, "test_error_noisy": e, "train_residual": 1e-13}
+                for p, e in errors.items()}
+        out.add(Unit("toy", s, {"dataset": "toy", "gram_width": 1024}), {
             "x_train": sp_.x_train.tolist(), "labels": labels, "n_train": 12, "n_test": n_test, "d": 4,
             "nonlinear_fraction": {k: 0.5 for k in labels},
             "alphas": {"0": {"eta": 0.1, "runs": runs, "q_width": {k: [1.0] for k in labels},
-                             "q_half_width": {k: [1.0] for k in labels}}},
-        }
+                             "q_half_width": {k: [1.0] for k in labels}, "lazy": lazy}},
+        })
     return out
 
 
@@ -65,44 +65,67 @@ def test_arora_bound_non_vacuous_holds_and_violated() -> None:
     assert shifted.verdict is not Verdict.VIOLATED, shifted.reason
 
 
-def test_arora_bound_divergence_is_inconclusive() -> None:
+def test_arora_bound_trained_divergence_is_a_finding_and_lazy_residual_gates() -> None:
+    """The judged error is the t → ∞ lazy network's: a diverged trained net is reported; a lazy network that
+    does not reach zero training loss puts the run outside the theorem's regime (inconclusive, never violated)."""
     chk = AroraBoundVsError()
     meas = _noise_measurements({0.0: 0.0, 0.5: 0.5})
     next(iter(meas.values()))["alphas"]["0"]["runs"]["0.5"]["diverged_at"] = 17
     d = chk.decide(meas, chk.default_bounds(), chk.params("quick"))
-    assert d.verdict is Verdict.INCONCLUSIVE and "diverged at step 17" in d.reason
+    assert any("diverged at step 17" in f for f in d.findings)
+    bounds = {**chk.default_bounds(), "bound": _scaled(B.adhlw_generalization, 1e-4)}
+    bad = _noise_measurements({0.0: 0.0, 0.25: 0.9}, n_test=5000)
+    assert chk.decide(bad, bounds, chk.params("quick")).verdict is Verdict.VIOLATED
+    next(iter(bad.values()))["alphas"]["0"]["lazy"]["0.25"]["train_residual"] = 0.3
+    gated = chk.decide(bad, bounds, chk.params("quick"))
+    assert gated.verdict is Verdict.INCONCLUSIVE and "zero training loss" in gated.reason
 
 
-def _gap_measurements(shape, seeds: int = 5) -> dict[str, dict]:
+def _gap_measurements(shape, seeds: int = 5, path=lambda k: 1 - np.exp(-k / 80)) -> Measurements:
     k = np.arange(201, dtype=np.float64)
-    out = {}
+    out = Measurements()
     for a in (0.0, -1.0):
         for s in range(seeds):
             g = shape(k) * (1 + 0.1 * s)
-            out[f"alpha={a:g}|seed={s}|x"] = {"gap_loss": g.tolist(), "train_loss": [0.69] * 201, "eta": 0.1,
-                                              "diverged_at": None, "n": 100, "d": 6, "delta": 0.3}
+            out.add(Unit(f"alpha={a:g}", s, {"alpha": a}),
+                    {"gap_loss": g.tolist(), "train_loss": np.linspace(0.69, 0.3, 201).tolist(), "eta": 0.1,
+                     "path_length": (path(k) * (1 + 0.05 * s)).tolist(),
+                     "diverged_at": None, "n": 100, "d": 6, "delta": 0.3})
     return out
 
 
-@pytest.mark.parametrize(("shape", "verdict"), [
-    (lambda k: 1 - np.exp(-k / 50), Verdict.HOLDS),  # increasing, concave
-    (lambda k: (k / 200) ** 2, Verdict.VIOLATED),  # increasing, convex
-    (lambda k: np.exp(-k / 50) - 1, Verdict.VIOLATED),  # decreasing
+@pytest.mark.parametrize(("shape", "path", "verdict"), [
+    (lambda k: 1 - np.exp(-k / 50), lambda k: 1 - np.exp(-k / 80), Verdict.HOLDS),  # increasing, concave
+    (lambda k: (k / 200) ** 2, lambda k: 1 - np.exp(-k / 80), Verdict.VIOLATED),  # gap convex
+    (lambda k: np.exp(-k / 50) - 1, lambda k: 1 - np.exp(-k / 80), Verdict.VIOLATED),  # gap decreasing
+    (lambda k: 1 - np.exp(-k / 50), lambda k: (k / 200) ** 2, Verdict.VIOLATED),  # path length convex
 ])
-def test_gap_epochs_rule(shape, verdict) -> None:
+def test_gap_epochs_rule(shape, path, verdict) -> None:
     chk = GeneralizationGapEpochs()
-    d = chk.decide(_gap_measurements(shape), chk.default_bounds(), chk.params("quick"))
+    d = chk.judge(_gap_measurements(shape, path=path), chk.default_bounds(), chk.params("quick"))
     assert d.verdict is verdict, d.reason
 
 
-def _order_measurements(err: dict[float, list[float]]) -> dict[str, dict]:
-    out = {}
+def test_gap_epochs_outside_regime_is_inconclusive() -> None:
+    chk = GeneralizationGapEpochs()
+    meas = _gap_measurements(lambda k: (k / 200) ** 2)
+    for m in meas.values():
+        m["train_loss"] = [0.69] * 201  # GD made no progress
+    d = chk.decide(meas, chk.default_bounds(), chk.params("quick"))
+    assert d.verdict is Verdict.INCONCLUSIVE and "training loss decreases" in d.reason
+    small = chk.decide(_gap_measurements(lambda k: (k / 200) ** 2), chk.default_bounds(),
+                       {**chk.params("quick"), "width": 50})
+    assert small.verdict is Verdict.INCONCLUSIVE and "m ≥ n" in small.reason
+
+
+def _order_measurements(err: dict[float, list[float]]) -> Measurements:
+    out = Measurements()
     for s in range(len(next(iter(err.values())))):
-        out[f"synthetic|seed={s}|x"] = {
+        out.add(Unit("synthetic", s, {"dataset": "synthetic"}), {
             "eta": 0.01, "n": 400, "d": 6, "delta": 0.2, "nonlinear_fraction": 0.95,
             "alphas": {f"{a:g}": {"test_error_early": e[s], "test_error_late": e[s], "test_error_best": e[s],
                                   "train_loss_early": 0.3, "test_error_curve": [0.5, e[s]], "diverged_at": None,
-                                  "initial_train_loss": 0.5} for a, e in err.items()}}
+                                  "initial_train_loss": 0.5} for a, e in err.items()}})
     return out
 
 
@@ -121,6 +144,23 @@ def test_alpha_order_rule(err, verdict) -> None:
     assert d.verdict is verdict, d.reason
 
 
+def test_alpha_order_chance_level_never_holds() -> None:
+    """A perfectly ordered but chance-level early error (nothing learned) is not evidence for the ordering."""
+    chk = EarlyStoppingAlphaOrder()
+    err = {-1.0: [0.49, 0.50, 0.51, 0.50, 0.49], 0.0: [0.60, 0.61, 0.59, 0.60, 0.62],
+           0.5: [0.70, 0.71, 0.73, 0.70, 0.72]}
+    d = chk.decide(_order_measurements(err), chk.default_bounds(), {**chk.params("quick"), "datasets": {"synthetic": {}}})
+    assert d.verdict is Verdict.INCONCLUSIVE, d.reason
+
+
+def test_alpha_order_outside_regime_is_inconclusive() -> None:
+    chk = EarlyStoppingAlphaOrder()
+    err = {-1.0: [0.10, 0.11, 0.12, 0.10, 0.11], 0.0: [0.20, 0.21, 0.19, 0.20, 0.22], 0.5: [0.30, 0.31, 0.33, 0.30, 0.32]}
+    d = chk.decide(_order_measurements(err), chk.default_bounds(),
+                   {**chk.params("quick"), "datasets": {"synthetic": {}}, "width": 100})
+    assert d.verdict is Verdict.INCONCLUSIVE and "m ≥ n" in d.reason
+
+
 def test_alpha_order_outside_domain_is_a_finding() -> None:
     chk = EarlyStoppingAlphaOrder()
     meas = _order_measurements({-1.0: [0.3] * 5, 0.0: [0.2] * 5, 0.5: [0.1] * 5})
@@ -136,5 +176,6 @@ def test_prediction_undetermined_when_constants_decide() -> None:
     chk = GeneralizationGapEpochs()
     c = B.generalization.statements.C_rate
     wobbly = B.traj_gap_term.mutant(sp.sin(B.K * c), "shape depends on C_rate")
-    d = chk.decide(_gap_measurements(lambda k: 1 - np.exp(-k / 50)), {"gap": wobbly}, chk.params("quick"))
+    d = chk.decide(_gap_measurements(lambda k: 1 - np.exp(-k / 50)), {**chk.default_bounds(), "gap": wobbly},
+                   chk.params("quick"))
     assert d.verdict is Verdict.INCONCLUSIVE

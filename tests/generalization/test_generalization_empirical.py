@@ -347,3 +347,37 @@ def test_label_quadratic_form_refusals() -> None:
         label_quadratic_form(np.diag([1.0, 1e-20]), np.ones(2))
     with pytest.raises(ValueError, match="finite"):
         label_quadratic_form(np.diag([1.0, np.nan]), np.ones(2))
+
+
+def test_experiment_runners_agree_with_the_reference_implementations() -> None:
+    """nested_grams = two_layer_gram at widths M and M/2; the batched closed-form GD over noise levels and over α
+    reproduces train_epochs (autograd) on the same nets; the lazy interpolant fits its training labels."""
+    from empirical.activations import leaky_relu
+    from empirical.generalization.experiments import (
+        batched_alpha_gd,
+        batched_squared_gd,
+        lazy_interpolant,
+        nested_grams,
+    )
+    from empirical.generalization.train import symmetric_two_layer, train_epochs
+    from empirical.gram import two_layer_gram
+
+    split = teacher_split(40, 30, 5, seed=3, teacher="even")
+    x = split.x_train
+    w = torch.randn(64, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    act = leaky_relu(-0.5)
+    full, half = nested_grams(x, w, act)
+    assert np.allclose(full, two_layer_gram(x, w, act).numpy(), atol=1e-13)
+    assert np.allclose(half, two_layer_gram(x, w[:32], act).numpy(), atol=1e-13)
+    nets = {a: symmetric_two_layer(5, 32, a, 1) for a in (-1.0, 0.5)}
+    batched = batched_alpha_gd(nets, split, 0.05, 20, test_every=5)
+    ys = torch.stack([split.y_train, -split.y_train])
+    gd = batched_squared_gd(symmetric_two_layer(5, 32, 0.0, 1), x, ys, 0.05, 20)
+    for a, net in nets.items():
+        ref = train_epochs(net, split, 0.05, 20, loss="squared", test_every=5)
+        assert np.allclose(batched[a]["train_loss"], ref.train_loss, rtol=1e-10)
+        assert np.allclose(batched[a]["test_error"], ref.test_error, equal_nan=True, atol=1e-6)
+    ref0 = train_epochs(symmetric_two_layer(5, 32, 0.0, 1), split, 0.05, 20, loss="squared")
+    assert gd["train_loss"][0] == pytest.approx(ref0.train_loss[-1], rel=1e-10)
+    lazy = lazy_interpolant(x, split.x_test, w, act, {"0": split.y_train.tolist()}, {"0": split.y_test}, split.y_test)
+    assert lazy["0"]["train_residual"] < 1e-8 and 0 <= lazy["0"]["test_error_noisy"] <= 1

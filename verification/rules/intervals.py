@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
-__all__ = ["max_abs_z", "mean_ci"]
+__all__ = ["clopper_pearson", "max_abs_z", "mean_ci", "t_interval"]
 
 
 def max_abs_z(measured: np.ndarray, predicted: np.ndarray, se: np.ndarray) -> tuple[float, int]:
@@ -32,3 +32,28 @@ def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float]
         return float(v.mean()), math.inf
     q = float(stats.t.ppf(0.5 + level / 2, v.size - 1))
     return float(v.mean()), q * float(v.std(ddof=1)) / math.sqrt(v.size)
+
+
+def t_interval(values: Sequence[float], level: float) -> tuple[float, float, float]:
+    """Mean, standard error s/√k and the half-width t_{k−1, (1+level)/2}·s/√k of a two-sided Student-t interval.
+
+    Fewer than 2 values give (mean, ∞, ∞).
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.size < 2:
+        return float(v.mean()), math.inf, math.inf
+    se = float(v.std(ddof=1)) / math.sqrt(v.size)
+    q = float(stats.t.ppf(0.5 + level / 2, v.size - 1))
+    return float(v.mean()), se, q * se
+
+
+def clopper_pearson(error: float, n: int, alpha_total: float) -> tuple[float, float]:
+    """Two-sided Clopper–Pearson interval (level 1 − alpha_total) for an error rate measured on n examples.
+
+    With k = round(error·n): lower = Beta⁻¹(alpha_total/2; k, n − k + 1) (0 if k = 0), upper =
+    Beta⁻¹(1 − alpha_total/2; k + 1, n − k) (1 if k = n).
+    """
+    k = round(error * n)
+    lo = float(stats.beta.ppf(alpha_total / 2, k, n - k + 1)) if k > 0 else 0.0
+    hi = float(stats.beta.ppf(1 - alpha_total / 2, k + 1, n - k)) if k < n else 1.0
+    return lo, hi
