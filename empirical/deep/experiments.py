@@ -8,6 +8,7 @@
 * :func:`width_sweep` – at one SP step size (AZLS's N(0, 2/m) init), GD at several widths, with
   steps ∝ 1/m so every width covers the same NTK time.
 * :func:`depth_sweep` – at one step size, GD at several depths.
+* :func:`ntk_width_grams` – the finite-width NTK of W_1..W_L at several widths (same data and seed).
 * :func:`rescaling_unit` – the four parameterisations of one network: outputs, the measured step
   that reproduces an NTK GD step, and the trajectories.
 """
@@ -28,7 +29,8 @@ from empirical.deep.ntk import deep_ntk_layerwise
 from empirical.deep.train import TrainTrace, average_rate, iterations_to, late_rate, train
 from empirical.eigen import eigvalsh
 
-__all__ = ["alpha_sweep", "depth_sweep", "make_data", "rescaling_unit", "trace_summary", "width_sweep"]
+__all__ = ["alpha_sweep", "depth_sweep", "make_data", "ntk_width_grams", "rescaling_unit", "trace_summary",
+           "width_sweep"]
 
 #: offset between the data seed and the initialisation seed of a unit
 INIT_SEED_OFFSET = 1000
@@ -182,3 +184,17 @@ def rescaling_unit(*, n: int, d: int, m: int, depth: int, alpha: float, steps: i
         }
     res["unit_roundoff"] = math.ldexp(1.0, -53)
     return res
+
+
+def ntk_width_grams(*, n: int, d: int, widths: Sequence[int], depth: int, alpha: float, seed: int,
+                    device: torch.device | str = "cpu") -> dict[str, Any]:
+    """Finite-width NTK of W_1..W_L on bias-coordinate data at every width (same data, init seed per width).
+
+    Returns {"grams": {str(m): n×n nested list}} (float64).
+    """
+    x, _ = make_data("bias", n, d, seed, device=device)
+    grams = {}
+    for w in widths:
+        net = DeepLeakyNet(d, w, depth, alpha, seed + INIT_SEED_OFFSET, device=device)
+        grams[str(w)] = deep_ntk_layerwise(net, x).cpu().numpy().tolist()
+    return {"grams": grams}
