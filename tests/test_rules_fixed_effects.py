@@ -37,3 +37,13 @@ def test_non_finite_points_dropped_and_empty_is_nan():
     assert fit["slope"] == pytest.approx(1.0)
     empty = fixed_effects_slope([[0.0]], [[1.0]])
     assert math.isnan(empty["slope"]) and empty["df"] == 0
+
+
+def test_extrapolate_inverse_width_recovers_the_limit():
+    from verification.rules.slopes import extrapolate_inverse_width
+
+    w = [64.0, 128, 256, 512, 1024]
+    assert extrapolate_inverse_width(w, [0.3 + 5.0 / m for m in w]) == pytest.approx(0.3, abs=1e-12)
+    assert math.isnan(extrapolate_inverse_width(w, [1.0, 2.0, float("nan"), 1.0, 1.0]))
+    with pytest.raises(ValueError, match="≥ 3"):
+        extrapolate_inverse_width([1.0, 2.0], [1.0, 2.0])
