@@ -79,21 +79,32 @@ def alpha_sweep(*, data: str, n: int, d: int, m: int, depth: int, alphas: Sequen
     """GD (and SGD if ``batch``) for every α on one data set and one initialisation draw (NTK param).
 
     The step η = eta_factor/max_α λ_max(Θ_emp(α)) is shared by every α (and by SGD); with
-    eta_factor < 2 it lies below every α's stability limit 2/λ_max.
+    eta_factor < 2 it lies below every α's stability limit 2/λ_max. Per α also: η·λ_max, the initial
+    residual r₀ = f(X) − y, and after GD the kernel drift ‖Θ_T − Θ_0‖_F/‖Θ_0‖_F and λ_min(Θ_T) (how lazy
+    the run was).
     """
     x, y = make_data(data, n, d, seed, noise=noise, device=device, dtype=dtype)
     init = seed + INIT_SEED_OFFSET
-    spectra = {}
+    spectra, kernels0 = {}, {}
     for a in alphas:
         net = DeepLeakyNet(d, m, depth, a, init, dtype=dtype, device=device)
-        spectra[a] = eigvalsh(deep_ntk_layerwise(net, x))
+        kernels0[a] = deep_ntk_layerwise(net, x)
+        spectra[a] = eigvalsh(kernels0[a])
     lam_max_worst = max(float(s[-1]) for s in spectra.values())
     eta = eta_factor / lam_max_worst
     out: dict[str, Any] = {"eta": eta, "lam_max_worst": lam_max_worst,
                            "delta_az": separation(x, "az"), "delta_psg": separation(x, "psg"), "alphas": {}}
     for a in alphas:
-        row: dict[str, Any] = {"lam_min": float(spectra[a][0]), "lam_max": float(spectra[a][-1])}
-        tr = train(DeepLeakyNet(d, m, depth, a, init, dtype=dtype, device=device), x, y, eta, steps)
+        row: dict[str, Any] = {"lam_min": float(spectra[a][0]), "lam_max": float(spectra[a][-1]),
+                               "eta_lam_max": eta * float(spectra[a][-1])}
+        net = DeepLeakyNet(d, m, depth, a, init, dtype=dtype, device=device)
+        with torch.no_grad():
+            row["r0"] = (net(x) - y).double().cpu().tolist()  # initial residual f(X) − y (the lazy model's r₀)
+        tr = train(net, x, y, eta, steps)
+        k_end = deep_ntk_layerwise(net, x)
+        k0 = kernels0[a]
+        row["kernel_drift"] = float(torch.linalg.matrix_norm(k_end - k0) / torch.linalg.matrix_norm(k0))
+        row["lam_min_end"] = float(eigvalsh(k_end)[0])
         row["gd"] = trace_summary(tr)
         row["gd_curve"] = _downsample(tr)
         if batch is not None:

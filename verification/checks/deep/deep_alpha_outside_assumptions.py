@@ -15,9 +15,18 @@ from bounds import Bound
 from empirical.deep.experiments import make_data
 from empirical.deep.ntk import deep_ntk_analytic
 from empirical.eigen import eigvalsh
-from verification.check import Decision, Measurements, Mutant
-from verification.checks.deep._common import AlphaSweepCheck, combine_sweep, fmt_spread, spread_by_alpha
+from verification.check import Decision, Measurements, Mutant, Verdict
+from verification.checks.deep._common import (
+    AlphaSweepCheck,
+    combine_sweep,
+    fmt_spread,
+    lazy_subtest,
+    spread_by_alpha,
+    sweep_regime,
+    tightness_finding,
+)
 from verification.rules.ranks import ordering_test, ordering_verdict
+from verification.rules.regime import gate_reason
 
 __all__ = ["DeepAlphaOutsideAssumptions"]
 
@@ -33,6 +42,8 @@ class DeepAlphaOutsideAssumptions(AlphaSweepCheck):
     source = ("Theory handbook kernels.md §7–§8, gram-eigenvalues.md §7 and E5/E6 [derived+checked]; Guo, Li, Lerman "
               "(AISTATS 2024) claim α = −1 optimal [paper] under AZLS's assumptions [recalled]")
     bound_roles = {"nngp": "kappa", "derivative": "kappa_dot", "step": "deep_ntk_W_step", "alpha_factor": "c_alpha"}
+    #: quick sizes are outside the kernel regime (NTK drift > 10 % during GD): the lazy-rate test cannot apply
+    expected_quick_verdict = Verdict.INCONCLUSIVE
     default_seeds = {"quick": 4, "full": 5}  # quick: 3 seeds left a planted κ̇ mutant undecided in 1 of 3 sets
 
     def params(self, profile: str) -> dict[str, Any]:
@@ -81,6 +92,14 @@ class DeepAlphaOutsideAssumptions(AlphaSweepCheck):
         quantities = ("lam_min", "gd_late_rate", "sgd_late_rate")
         rows = [mm for _, mm in items]
         out["diverged"] += [f"{cname}: {x}" for x in self._diverged(rows)]
+        gate = gate_reason(sweep_regime(rows, params["n"], params["m"]))
+        if gate is not None:
+            out["outside"].append(f"{cname}: {gate}")
+        v, why, lazy, power = lazy_subtest(items, cfg, bb, params)
+        out["verdicts"].append(v)
+        out["reasons"].append(f"{cname} {why}")
+        out["power"].update({f"{cname}|{k}": e for k, e in power.items()})
+        out["findings"].append(f"{cname}: {tightness_finding(rows, alphas, bb['alpha_factor'])}")
         kern = {a: float(np.mean([eigvalsh(deep_ntk_analytic(
             make_data(cfg["data"], params["n"], cfg["d"], s, noise=cfg.get("noise", 0.1))[0], a, cfg["depth"],
             nngp=bb["nngp"], derivative=bb["derivative"], step=bb["step"]))[0] for s, _ in items]))
@@ -105,7 +124,7 @@ class DeepAlphaOutsideAssumptions(AlphaSweepCheck):
                 **{k: res[k] for k in ("mean_tau", "p_agree", "p_reversed", "measured_best", "predicted_best")
                    if k in res},
                 "mean_tau_vs_c_alpha": resc.get("mean_tau")}
-        out["details"][cname] = {"tests": tests, "vs_c_alpha": vs_c,
+        out["details"][cname] = {"tests": tests, "vs_c_alpha": vs_c, "lazy_rate": lazy,
                                  "analytic_lam_min": {f"{a:g}": kern[a] for a in alphas},
                                  "delta_az": [r["delta_az"] for r in rows],
                                  "delta_psg": [r["delta_psg"] for r in rows], "eta_ntk": [r["eta"] for r in rows]}
@@ -114,15 +133,16 @@ class DeepAlphaOutsideAssumptions(AlphaSweepCheck):
                params: Mapping[str, Any]) -> Decision:
         cfgs = {c["name"]: c for c in params["configs"]}
         out: dict[str, Any] = {"verdicts": [], "reasons": [], "findings": [], "measured": {}, "predicted": {},
-                               "details": {}, "diverged": []}
+                               "details": {}, "diverged": [], "outside": [], "power": {}}
         for cname, items in self._by_config(measurements).items():
             self._config(cname, items, cfgs[cname], bounds_by_role, params, out)
         findings = out["findings"]
         lost = sum("NOT the fastest" in f for f in findings)
+        n_alpha_findings = sum("fastest" in f for f in findings)
         verdict, reason = combine_sweep(
-            out["diverged"], out["verdicts"], out["reasons"],
+            out["diverged"] + out["outside"], out["verdicts"], out["reasons"],
             holds_reason=(f"orderings follow λ_min(Θ_W) in all {len(out['verdicts'])} comparisons; "
-                          f"α = −1 is not the fastest in {lost} of {len(findings)} (findings)"))
+                          f"α = −1 is not the fastest in {lost} of {n_alpha_findings} (findings)"))
         predicted, measured, details = out["predicted"], out["measured"], out["details"]
         return Decision(
             verdict=verdict, reason=reason,
@@ -130,11 +150,13 @@ class DeepAlphaOutsideAssumptions(AlphaSweepCheck):
                   "p-values; "
                   "paired t-tests against the predicted best α, Bonferroni over competitors and the 3 quantities), "
                   "with the prediction λ_min of the analytic Θ_W (kernels.md §7 recursion built from the roles nngp, "
-                  "derivative, step) on the same data. The comparison with c_α is not a test here: the data lie "
-                  "outside the theorem's assumptions, so departures are findings"),
+                  "derivative, step) on the same data; plus the lazy-rate test and regime gates of deep_alpha_ordering "
+                  "(rates against the run's own Θ_W, two-sided; inconclusive outside the kernel regime). The "
+                  "comparison with c_α is not a test here: the data lie outside the theorem's assumptions, so "
+                  "departures are findings"),
             predicted=predicted, measured=measured,
             domain="outside (no bias coordinate; near-antipodal pairs: δ_PSG ≪ δ_AZ)", details=details,
-            findings=findings,
+            findings=findings, power=out["power"],
         )
 
     def plot(self, fig: Any, measurements: Measurements, decision: Decision,

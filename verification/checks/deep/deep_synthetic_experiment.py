@@ -13,8 +13,17 @@ import sympy as sp
 import bounds as B
 from bounds import Bound
 from verification.check import Decision, Measurements, Mutant, Verdict
-from verification.checks.deep._common import AlphaSweepCheck, fmt_spread, rate_prediction, spread_by_alpha
+from verification.checks.deep._common import (
+    AlphaSweepCheck,
+    fmt_spread,
+    lazy_subtest,
+    rate_prediction,
+    spread_by_alpha,
+    sweep_regime,
+    tightness_finding,
+)
 from verification.rules.ranks import ordering_test, ordering_verdict
+from verification.rules.regime import gate_reason
 from verification.rules.verdicts import combine_named
 
 __all__ = ["DeepSyntheticExperiment"]
@@ -29,7 +38,10 @@ class DeepSyntheticExperiment(AlphaSweepCheck):
              "α = −1 and the convergence speed is ordered like c_α.")
     source = ("Guo, Li, Lerman (AISTATS 2024): experiments support α = −1 [paper, abstract]; L = 5, m = 5000 per the "
               "project seed digest [summary]; n, d, η and the number of steps are unknown (chosen here)")
-    bound_roles = {"gd_rate": "gll_gd_contraction"}
+    bound_roles = {"gd_rate": "gll_gd_contraction", "nngp": "kappa", "derivative": "kappa_dot",
+                   "step": "deep_ntk_W_step"}
+    #: quick sizes (L = 5, m = 256) are outside the kernel regime: the lazy-rate test cannot apply there
+    expected_quick_verdict = Verdict.INCONCLUSIVE
     default_seeds = {"quick": 5, "full": 3}  # quick: at L = 5 the c_α margins are small; 3 seeds left 2 of 5
     # disjoint seed sets inconclusive (p ≈ 0.06), 5 seeds resolve the ordering in all 5 sets tried
 
@@ -66,7 +78,10 @@ class DeepSyntheticExperiment(AlphaSweepCheck):
         tests = {qn: ordering_test(spread_by_alpha(rows, alphas, g), pred, n_quantities=len(qs))
                  for qn, g in qs.items()}
         vs = {qn: ordering_verdict(res, len(qs)) for qn, res in tests.items()}
-        diverged = self._diverged(rows)
+        lazy_v, lazy_why, lazy, power = lazy_subtest(items, cfg, bounds_by_role, params)
+        vs["lazy_rate"] = (lazy_v, lazy_why)
+        gate = gate_reason(sweep_regime(rows, n, m))
+        diverged = self._diverged(rows) + ([gate] if gate else [])
         if diverged:
             verdict, reason = Verdict.INCONCLUSIVE, "; ".join(diverged[:2])
         else:
@@ -78,7 +93,8 @@ class DeepSyntheticExperiment(AlphaSweepCheck):
             verdict=verdict, reason=reason,
             rule=("ordering rule of deep_alpha_ordering on the GD average rate log(F_0/F_T)/T and the late-phase rate, "
                   "prediction 1 − gd_rate contraction (hidden constants 1; its α-ordering only); one η = 1/max_α λ_max "
-                  f"for all α; {len(rows)} seeds"),
+                  f"for all α; {len(rows)} seeds; plus the lazy-rate test and regime gates of deep_alpha_ordering "
+                  "(late rates against the run's own Θ_W, two-sided; inconclusive outside the kernel regime)"),
             predicted={"1 − contraction (ordering only: hidden constants set to 1)":
                        {f"{a:g}": pred[a] for a in alphas}},
             measured={"final_loss_ratio": {f"{a:g}": fmt_spread(final[a]) for a in alphas},
@@ -90,7 +106,8 @@ class DeepSyntheticExperiment(AlphaSweepCheck):
             domain=(f"undetermined (hidden constants); L = {depth}, m = {m}, n = {n}, d = {d} "
                     f"({'the paper-sized run' if m >= 5000 else 'scaled down from the paper L = 5, m = 5000'})"),
             details={"tests": tests, "curves": {f"{a:g}": rows[0]["alphas"][f"{a:g}"]["gd_curve"] for a in alphas},
-                     "eta_ntk": [r["eta"] for r in rows]},
+                     "eta_ntk": [r["eta"] for r in rows], "lazy_rate": lazy},
+            findings=[tightness_finding(rows, alphas, B.c_alpha)], power=power,
         )
 
     def plot(self, fig: Any, measurements: Measurements, decision: Decision,
