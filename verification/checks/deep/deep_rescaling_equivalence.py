@@ -16,8 +16,11 @@ from bounds.deep.convergence import leaky_expr
 from empirical.deep.experiments import rescaling_unit
 from verification.check import Check, Decision, Measurements, Mutant, Unit, Verdict
 from verification.checks.deep._common import cpu_threads, unit_roundoff_tol
+from verification.rules.power import power_entry
 
 __all__ = ["DeepRescalingEquivalence"]
+
+_TARGET = 1e-6  # a relative error far below any half-step error of a conversion (×2, ×√2, ×(1+α²): ≥ 10 %)
 
 
 class DeepRescalingEquivalence(Check):
@@ -36,7 +39,7 @@ class DeepRescalingEquivalence(Check):
     bound_roles = {
         "layer_ntk": "layer_ntk", "layer_rescaled": "layer_rescaled_act", "layer_he": "layer_he_init",
         "layer_plain": "layer_plain_init", "step_rescaled": "eta_rescaled_from_ntk", "step_he": "eta_he_from_ntk",
-        "step_plain": "eta_plain_from_ntk",
+        "step_plain": "eta_plain_from_ntk", "step_he_from_rescaled": "eta_he_from_rescaled",
     }
     _PAIRS = {"sp_rescaled": ("layer_rescaled", "step_rescaled"), "sp_he": ("layer_he", "step_he"),
               "sp_plain": ("layer_plain", "step_plain")}
@@ -71,6 +74,24 @@ class DeepRescalingEquivalence(Check):
                    {"step_he": B.eta_he_from_ntk.mutant(2 * B.eta / m_**2, "m²")}),
             Mutant("plain_step_alpha_free", "alpha-factor", "η_c = 2η/m (α-free) instead of 2η/((1+α²)m)",
                    {"step_plain": B.eta_plain_from_ntk.mutant(2 * B.eta / m_, "α-free")}),
+            Mutant("he_from_rescaled_no_2", "constant-structure", "(b) from (a): η_b = η instead of 2η",
+                   {"step_he_from_rescaled": B.eta_he_from_rescaled.mutant(B.eta, "no factor 2")}),
+            Mutant("rescaled_act_unsquared", "alpha-factor", "σ̃_α with (2/(1+α²)) in place of √(2/(1+α²))",
+                   {"layer_rescaled": B.layer_rescaled_act.mutant(2 / (1 + a**2) * leaky_expr(z / sp.sqrt(m_)),
+                                                                 "unsquared normaliser")}),
+            Mutant("plain_step_sqrt", "exponent", "η_c = 2η/(√(1+α²)·m) (the α-factor's exponent halved)",
+                   {"step_plain": B.eta_plain_from_ntk.mutant(2 * B.eta / (sp.sqrt(1 + a**2) * m_), "√(1+α²)")}),
+        ]
+
+    def true_but_looser(self) -> list[Mutant]:
+        """Exact identities have no looser true variant; these are equal rewrites that must not be flagged."""
+        a, z, m_ = B.alpha, B.z_pre, B.m
+        return [
+            Mutant("he_layer_max_form", "constant-structure", "σ_α(√2·z/√m)/√(1+α²) written with Max/Min (equal)",
+                   {"layer_he": B.layer_he_init.mutant((sp.Max(sp.sqrt(2) * z / sp.sqrt(m_), 0) + a * sp.Min(
+                       sp.sqrt(2) * z / sp.sqrt(m_), 0)) / sp.sqrt(1 + a**2), "Max form")}),
+            Mutant("plain_step_split", "constant-structure", "η_c = (η/m)·2/(1+α²) (equal)",
+                   {"step_plain": B.eta_plain_from_ntk.mutant((B.eta / m_) * (2 / (1 + a**2)), "split")}),
         ]
 
     def _predictions(self, bb: Mapping[str, Bound], alpha: float, m: int) -> dict[str, dict[str, float]]:
@@ -121,6 +142,23 @@ class DeepRescalingEquivalence(Check):
                                              "measured_step_over_eta": row["eta_equiv_over_eta"],
                                              "predicted_layer_diff": [pr["layer_diff_pos"], pr["layer_diff_neg"]]}
 
+    @staticmethod
+    def _judge_he_from_rescaled(alpha: float, meas: Mapping[str, Any], step: Bound, m: int, tol: float,
+                                acc: dict[str, Any]) -> None:
+        """(b) from (a): measured η_b/η_a (both measured against the same NTK step) vs the predicted conversion."""
+        rows = meas["param"]
+        measured = rows["sp_he"]["eta_equiv_over_eta"] / rows["sp_rescaled"]["eta_equiv_over_eta"]
+        sv = {B.eta: 1.0, B.m: m, B.alpha: alpha}
+        predicted = float(sp.N(step.expr.subs({k: v for k, v in sv.items() if k in step.expr.free_symbols})))
+        rel = abs(predicted / measured - 1)
+        acc["worst"]["step"] = max(acc["worst"]["step"], rel)
+        acc["table"][f"he_from_rescaled|alpha={alpha:g}"] = {"predicted_step_over_eta": predicted,
+                                                            "measured_step_over_eta": measured,
+                                                            "predicted_layer_diff": [0.0, 0.0]}
+        if rel > tol:
+            acc["problems"].append(f"(b) from (a), α={alpha:g}: predicted η_b = η_a·{predicted:.6g}, measured "
+                                   f"η_a·{measured:.6g}")
+
     def decide(self, measurements: Measurements, bounds_by_role: Mapping[str, Bound],
                params: Mapping[str, Any]) -> Decision:
         m, depth, steps = params["m"], params["depth"], params["steps"]
@@ -131,6 +169,7 @@ class DeepRescalingEquivalence(Check):
         for unit, meas in measurements.records():
             alpha = float(unit.params["alpha"])
             self._judge_unit(alpha, meas, self._predictions(bounds_by_role, alpha, m), tol, tol_traj, acc)
+            self._judge_he_from_rescaled(alpha, meas, bounds_by_role["step_he_from_rescaled"], m, tol, acc)
         problems, inconclusive, worst, table = acc["problems"], acc["inconclusive"], acc["worst"], acc["table"]
         if problems:
             more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -156,6 +195,9 @@ class DeepRescalingEquivalence(Check):
                       "max_rel_trajectory_diff": worst["trajectory"],
                       "conversions": {k: v["measured_step_over_eta"] for k, v in table.items()}},
             domain="n/a (an identity, no assumptions)", details={"table": table, "problems": problems},
+            power={"identities": power_entry(tol_traj, _TARGET, "relative error of a layer map, step conversion or "
+                                             "trajectory", "deterministic: any deviation above the float64 rounding "
+                                             "tolerance (≤ tol·2^T for trajectories) is detected")},
         )
 
     def plot(self, fig: Any, measurements: Measurements, decision: Decision,
