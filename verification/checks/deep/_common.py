@@ -117,8 +117,10 @@ class AlphaSweepCheck(Check):
         p = unit.params
         dtype = {"float64": torch.float64, "float32": torch.float32}[p.get("dtype", "float64")]
         with cpu_threads(device, p["m"]):
+            batch = p.get("batch")
+            batch = batch if batch is None or batch <= p["n"] else None  # b > n: no SGD run (gated out in decide)
             return alpha_sweep(data=p["data"], n=p["n"], d=p["d"], m=p["m"], depth=p["depth"], alphas=p["alphas"],
-                               steps=p["steps"], batch=p.get("batch"), seed=unit.seed,
+                               steps=p["steps"], batch=batch, seed=unit.seed,
                                eta_factor=p["eta_factor"], noise=p.get("noise", 0.1), device=device, dtype=dtype)
 
     @staticmethod
@@ -215,14 +217,15 @@ def lazy_late_rate(theta: np.ndarray, r0: Sequence[float], eta: float, steps: in
     return late_rate(trace)
 
 
-def sweep_regime(rows: Sequence[Mapping[str, Any]], n: int, m: int) -> list[Condition]:
+def sweep_regime(rows: Sequence[Mapping[str, Any]], n: int, m: int, batch: int | None = None) -> list[Condition]:
     """The theorem's regime, measured on the runs: over-parameterised (m ≥ n), stable step (η·λ_max < 2 for
-    every α), near the initialisation (relative GD weight movement ≤ WEIGHT_MOVE_MAX)."""
+    every α), near the initialisation (relative GD weight movement ≤ WEIGHT_MOVE_MAX), SGD batch b ≤ n."""
     eta_lmax = max(row.get("eta_lam_max", row["lam_max"] * r["eta"]) for r in rows for row in r["alphas"].values())
     move = max(row["gd"]["relative_weight_change"] for r in rows for row in r["alphas"].values())
     return [Condition(f"m ≥ n (m = {m}, n = {n})", m >= n),
             Condition("η·λ_max < 2 for every α", eta_lmax < 2, float(eta_lmax)),
-            Condition(f"‖W_T − W_0‖_F/‖W_0‖_F ≤ {WEIGHT_MOVE_MAX:g}", move <= WEIGHT_MOVE_MAX, float(move))]
+            Condition(f"‖W_T − W_0‖_F/‖W_0‖_F ≤ {WEIGHT_MOVE_MAX:g}", move <= WEIGHT_MOVE_MAX, float(move)),
+            *([Condition(f"SGD batch b ≤ n (b = {batch}, n = {n})", batch <= n)] if batch is not None else [])]
 
 
 def kernel_regime(rows: Sequence[Mapping[str, Any]]) -> list[Condition]:

@@ -103,7 +103,7 @@ class DeepAlphaOrdering(AlphaSweepCheck):
         rates) and the lazy-rate test against the run's own Θ_W; the c_α tightness finding."""
         rows = [mm for _, mm in items]
         out["diverged"] += [f"{cname}: {x}" for x in self._diverged(rows)]
-        gate = gate_reason(sweep_regime(rows, params["n"], params["m"]))
+        gate = gate_reason(sweep_regime(rows, params["n"], params["m"], params.get("batch")))
         if gate is not None:
             out["outside"].append(f"{cname}: {gate}")
         tests = self._tests(rows, cfg, bb, params)

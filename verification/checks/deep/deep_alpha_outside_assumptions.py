@@ -92,7 +92,7 @@ class DeepAlphaOutsideAssumptions(AlphaSweepCheck):
         quantities = ("lam_min", "gd_late_rate", "sgd_late_rate")
         rows = [mm for _, mm in items]
         out["diverged"] += [f"{cname}: {x}" for x in self._diverged(rows)]
-        gate = gate_reason(sweep_regime(rows, params["n"], params["m"]))
+        gate = gate_reason(sweep_regime(rows, params["n"], params["m"], params.get("batch")))
         if gate is not None:
             out["outside"].append(f"{cname}: {gate}")
         v, why, lazy, power = lazy_subtest(items, cfg, bb, params)

@@ -138,7 +138,7 @@ class DeepNTKConvergence(Check):
         deviation of the slope at that level (power 0.8)."""
         lw = np.log(np.asarray(widths, float))
         ys = [np.log(np.asarray(v, float)) for v in by_seed.values()]
-        if not all(np.all(np.isfinite(y)) for y in ys):
+        if len(widths) < 2 or sum(y.size for y in ys) - len(ys) - 1 < 1 or not all(np.all(np.isfinite(y)) for y in ys):
             return {"ok": False}
         fit = fit_common_slope([(lw, y) for y in ys])
         n_pts, groups = sum(y.size for y in ys), len(ys)
@@ -156,6 +156,8 @@ class DeepNTKConvergence(Check):
     def _level_test(widths: Sequence[int], by_seed: Mapping[int, list[float]], level: float) -> dict[str, Any]:
         """Per seed the m → ∞ extrapolation (y = a + b/m, weights m) of a relative deviation; mean over seeds,
         its standard error, two-sided t interval at ``level`` and the detectable deviation."""
+        if len(widths) < 3:  # an intercept and a 1/m slope need ≥ 3 widths
+            return {"ok": False}
         a = np.asarray([extrapolate_inverse_width(widths, v) for v in by_seed.values()])
         if a.size < 2 or not np.all(np.isfinite(a)):
             return {"ok": False}
@@ -224,7 +226,7 @@ class DeepNTKConvergence(Check):
         for k in names[:3]:
             t = tests[k]
             if not t["ok"]:
-                parts.append(f"{k}: non-finite")
+                parts.append(f"{k}: not estimable (non-finite, or too few widths or seeds)")
             else:
                 val = t.get("slope", t.get("estimate"))
                 parts.append(f"{k}: {val:.3f}, CI [{t['ci'][0]:.3f}, {t['ci'][1]:.3f}] excludes "
