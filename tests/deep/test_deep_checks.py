@@ -10,7 +10,8 @@ import pytest
 
 from verification import get_check
 from verification.check import Verdict
-from verification.checks.deep._common import kernel_regime, lazy_late_rate, sweep_regime
+from verification.checks.deep._common import common_slope, kernel_regime, lazy_late_rate, sweep_regime
+from verification.rules.slopes import fit_common_slope
 
 DEEP = ["deep_alpha_ordering", "deep_alpha_outside_assumptions", "deep_ntk_convergence",
         "deep_rescaling_equivalence", "deep_synthetic_experiment", "deep_width_depth_scaling"]
@@ -55,3 +56,17 @@ def test_regime_gates_read_the_measurements():
     assert [c.ok for c in sweep_regime([_row(0.05, 0.51, 1.0)], n=32, m=16)] == [False, True, False]
     assert not sweep_regime([_row(0.05, 0.02, 2.5)], n=8, m=16)[1].ok
     assert kernel_regime([_row(0.05, 0.0, 1.0)])[0].ok and not kernel_regime([_row(0.2, 0.0, 1.0)])[0].ok
+
+
+def test_common_slope_counts_one_intercept_per_seed_and_drops_non_finite():
+    rng = np.random.default_rng(1)
+    x = np.arange(6.0)
+    ys = [c + 2.0 * x + 0.1 * rng.standard_normal(6) for c in (0.0, 1.0, -2.0, 5.0)]
+    fit = common_slope([x] * 4, ys)
+    ref = fit_common_slope([(x, y) for y in ys])
+    assert fit["slope"] == pytest.approx(ref.slope, rel=1e-12) and fit["df"] == 24 - 4 - 1
+    if getattr(ref, "df", None) is None:
+        assert fit["se"] == pytest.approx(ref.se * math.sqrt(22 / 19), rel=1e-12)
+    ys[0][2] = float("nan")
+    assert common_slope([x] * 4, ys)["df"] == 23 - 4 - 1
+    assert math.isnan(common_slope([[0.0]], [[1.0]])["slope"])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["SlopeFit", "extrapolate_inverse_width", "fit_common_slope", "fit_slope", "fixed_effects_slope"]
+__all__ = ["SlopeFit", "extrapolate_inverse_width", "fit_common_slope", "fit_slope"]
 
 
 @dataclass(frozen=True)
@@ -60,34 +60,6 @@ def fit_common_slope(groups: Sequence[tuple[Sequence[float], Sequence[float]]]) 
         xs += list(ax - ax.mean())
         ys += list(ay - ay.mean())
     return fit_slope(xs, ys)
-
-
-def fixed_effects_slope(xs: Sequence[Sequence[float]], ys: Sequence[Sequence[float]]) -> dict[str, float]:
-    """Common slope of y on x across seeds with one intercept per seed (demeaned within seed), its
-    standard error from the residuals (df = N − seeds − 1) and the per-seed slopes.
-
-    Non-finite points are dropped and a seed with < 2 points is skipped. The slope equals
-    :func:`fit_common_slope`'s; the standard error differs: it counts one intercept per group in the
-    degrees of freedom (N − G − 1, not N − 2)."""
-    xd, yd, per = [], [], []
-    for x, y in zip(xs, ys, strict=True):
-        x, y = np.asarray(x, float), np.asarray(y, float)
-        ok = np.isfinite(x) & np.isfinite(y)
-        x, y = x[ok], y[ok]
-        if x.size < 2:
-            continue
-        per.append(float(np.polyfit(x, y, 1)[0]))
-        xd.append(x - x.mean())
-        yd.append(y - y.mean())
-    if not xd:
-        return {"slope": float("nan"), "se": float("nan"), "df": 0, "per_seed": []}
-    X, Y = np.concatenate(xd), np.concatenate(yd)
-    sxx = float(X @ X)
-    slope = float(X @ Y / sxx)
-    df = X.size - len(xd) - 1
-    res = Y - slope * X
-    se = math.sqrt(float(res @ res) / df / sxx) if df > 0 else float("inf")
-    return {"slope": slope, "se": se, "df": int(df), "per_seed": per}
 
 
 def extrapolate_inverse_width(widths: Sequence[float], y: Sequence[float]) -> float:

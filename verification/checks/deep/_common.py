@@ -33,9 +33,11 @@ from verification.check import Check, Measurements, Unit, Verdict
 from verification.rules import seed_spread
 from verification.rules.power import detectable, power_entry
 from verification.rules.regime import Condition, gate_reason
+from verification.rules.slopes import fit_common_slope
 from verification.rules.verdicts import combine
 
-__all__ = ["RATE_TARGET", "SIG", "WEIGHT_MOVE_MAX", "AlphaSweepCheck", "combine_sweep", "cpu_threads", "exponent",
+__all__ = ["RATE_TARGET", "SIG", "WEIGHT_MOVE_MAX", "AlphaSweepCheck", "combine_sweep", "common_slope", "cpu_threads",
+           "exponent",
            "fmt_spread", "kernel_regime", "lazy_late_rate", "lazy_rate_test", "lazy_subtest", "rate_prediction",
            "spread_by_alpha", "sweep_regime", "tightness_finding", "unit_roundoff_tol"]
 
@@ -323,3 +325,24 @@ def tightness_finding(rows: Sequence[Mapping[str, Any]], alphas: Sequence[float]
     return (f"tightness: measured late-rate ratio r(α=−1)/r(α={ref:g}) = {ratio:.3f} is {rel} the bound's α-factor "
             f"c_−1/c_{ref:g} = {pred:.3f} — consistent either way (a lower bound with an α-free hidden constant "
             "[assumed] fixes no ratio); it says how far the inferred factor is from the measured advantage")
+
+
+def common_slope(xs: Sequence[Sequence[float]], ys: Sequence[Sequence[float]]) -> dict[str, Any]:
+    """One slope shared by the seeds, each with its own intercept (:func:`verification.rules.slopes.fit_common_slope`),
+    non-finite points dropped, seeds with < 2 points skipped; the standard error and d.o.f. count one intercept
+    per seed (N − G − 1; the fit's own ``df`` when it has one). Returns slope, se, df and the per-seed slopes."""
+    groups = []
+    for x, y in zip(xs, ys, strict=True):
+        xa, ya = np.asarray(x, float), np.asarray(y, float)
+        ok = np.isfinite(xa) & np.isfinite(ya)
+        if ok.sum() >= 2:
+            groups.append((xa[ok], ya[ok]))
+    n_pts = sum(g[0].size for g in groups)
+    df_fe = n_pts - len(groups) - 1
+    if not groups or df_fe < 1:
+        return {"slope": float("nan"), "se": float("nan"), "df": 0, "per_seed": []}
+    fit = fit_common_slope(groups)
+    df = getattr(fit, "df", None)
+    se = fit.se if df is not None else fit.se * math.sqrt((n_pts - 2) / df_fe)
+    return {"slope": fit.slope, "se": se, "df": int(df if df is not None else df_fe),
+            "per_seed": [float(np.polyfit(gx, gy, 1)[0]) for gx, gy in groups]}

@@ -18,9 +18,9 @@ from bounds import Bound
 from empirical.deep.experiments import make_data, ntk_width_grams
 from empirical.deep.ntk import deep_ntk_analytic
 from verification.check import Check, Decision, Measurements, Mutant, Unit, Verdict
-from verification.checks.deep._common import SIG, cpu_threads
+from verification.checks.deep._common import SIG, common_slope, cpu_threads
 from verification.rules.power import detectable, power_entry
-from verification.rules.slopes import extrapolate_inverse_width, fit_common_slope
+from verification.rules.slopes import extrapolate_inverse_width
 from verification.rules.verdicts import combine_named
 
 __all__ = ["DeepNTKConvergence"]
@@ -138,19 +138,15 @@ class DeepNTKConvergence(Check):
         deviation of the slope at that level (power 0.8)."""
         lw = np.log(np.asarray(widths, float))
         ys = [np.log(np.asarray(v, float)) for v in by_seed.values()]
-        if len(widths) < 2 or sum(y.size for y in ys) - len(ys) - 1 < 1 or not all(np.all(np.isfinite(y)) for y in ys):
+        if not all(np.all(np.isfinite(y)) for y in ys):
             return {"ok": False}
-        fit = fit_common_slope([(lw, y) for y in ys])
-        n_pts, groups = sum(y.size for y in ys), len(ys)
-        df = getattr(fit, "df", None)
-        se = fit.se
-        if df is None:  # fit_common_slope without its own d.o.f.: the residual SE counts one intercept per seed
-            df = n_pts - groups - 1
-            se = fit.se * math.sqrt((n_pts - 2) / df)
+        fit = common_slope([lw] * len(ys), ys)
+        if not np.isfinite(fit["se"]):
+            return {"ok": False}
+        slope, se, df = fit["slope"], fit["se"], fit["df"]
         q = float(stats.t.isf(level / 2, df))
-        return {"ok": True, "slope": fit.slope, "se": se, "df": df, "ci": [fit.slope - q * se, fit.slope + q * se],
-                "detectable": detectable(se, level=level, df=df),
-                "per_seed": [float(np.polyfit(lw, y, 1)[0]) for y in ys]}
+        return {"ok": True, "slope": slope, "se": se, "df": df, "ci": [slope - q * se, slope + q * se],
+                "detectable": detectable(se, level=level, df=df), "per_seed": fit["per_seed"]}
 
     @staticmethod
     def _level_test(widths: Sequence[int], by_seed: Mapping[int, list[float]], level: float) -> dict[str, Any]:

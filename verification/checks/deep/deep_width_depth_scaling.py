@@ -15,11 +15,10 @@ import bounds as B
 from bounds import Bound
 from empirical.deep.experiments import depth_sweep, width_sweep
 from verification.check import Check, Decision, Measurements, Mutant, Unit, Verdict
-from verification.checks.deep._common import SIG, WEIGHT_MOVE_MAX, cpu_threads, exponent
+from verification.checks.deep._common import SIG, WEIGHT_MOVE_MAX, common_slope, cpu_threads, exponent
 from verification.rules import seed_spread
 from verification.rules.power import detectable, power_entry
 from verification.rules.regime import Condition, gate_reason
-from verification.rules.slopes import fixed_effects_slope
 
 __all__ = ["DeepWidthDepthScaling"]
 
@@ -115,8 +114,8 @@ class DeepWidthDepthScaling(Check):
         """Common exponent (one intercept per seed) of the late rate in the sweep variable, its one-sided upper
         limit at ``level``, the two-sided interval, the detectable one-sided deviation and the average-rate one."""
         xs, ys, bad = self._slopes(measurements, sweep, "late_rate")
-        fit = fixed_effects_slope(xs, ys)
-        avg = fixed_effects_slope(*self._slopes(measurements, sweep, "average_rate")[:2])
+        fit = common_slope(xs, ys)
+        avg = common_slope(*self._slopes(measurements, sweep, "average_rate")[:2])
         df = max(fit["df"], 1)
         q = float(stats.t.isf(level, df))
         fit["upper"] = fit["slope"] + q * fit["se"]
