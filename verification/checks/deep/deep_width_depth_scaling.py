@@ -42,9 +42,9 @@ class DeepWidthDepthScaling(Check):
 
     def params(self, profile: str) -> dict[str, Any]:
         if profile == "quick":
-            return {"n": 16, "d": 8, "alpha": 0.0, "widths": [64, 96, 128, 192, 256], "width_depth": 2,
+            return {"n": 16, "d": 8, "alpha": 0.0, "widths": [64, 96, 128, 192, 256, 384], "width_depth": 2,
                     "base_steps": 250,
-                    "depth_m": 128, "depths": [1, 2, 3, 4, 5, 6], "depth_steps": 400, "eta_factor": 1.0}
+                    "depth_m": 128, "depths": [1, 2, 3, 4, 5, 6], "depth_steps": 300, "eta_factor": 1.0}
         return {"n": 64, "d": 10, "alpha": 0.0, "widths": [128, 256, 512, 1024, 2048], "width_depth": 2,
                 "base_steps": 600, "depth_m": 1024, "depths": [1, 2, 3, 4, 6, 8], "depth_steps": 2000,
                 "eta_factor": 1.0}
