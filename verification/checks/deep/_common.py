@@ -191,7 +191,9 @@ def combine_sweep(diverged: Sequence[str], verdicts: Sequence[Verdict], reasons:
     verdict = combine(verdicts)
     if verdict is Verdict.HOLDS:
         return verdict, holds_reason if holds_reason is not None else "; ".join(reasons)
-    return verdict, next(r for v, r in zip(verdicts, reasons, strict=True) if v is verdict)
+    first = next(r for v, r in zip(verdicts, reasons, strict=True) if v is verdict)
+    held = sum(v is Verdict.HOLDS for v in verdicts)
+    return verdict, first + (f" ({held} of {len(verdicts)} sub-tests hold)" if verdict is Verdict.INCONCLUSIVE else "")
 
 
 # ============================================================================ kernel-regime (lazy) rate test

@@ -78,6 +78,19 @@ class DeepAlphaOrdering(AlphaSweepCheck):
                    {"kernel_factor": B.c_alpha.mutant(wrong, "(1+α)²/(1+α²)")}),
         ]
 
+    def true_but_looser(self) -> list[Mutant]:
+        """A hidden constant halved, and the λ_min factor scaled by 2: the same α-ordering, must not be flagged."""
+        rest = B.eta * B.delta * B.m / (B.d * B.n**2)
+        c_gd, c_sgd = B.symbols.symbol("C_gll_rate"), B.symbols.symbol("C_gll_sgd_rate")
+        return [
+            Mutant("gd_constant_halved", "constant-structure", "GD contraction with C/2",
+                   {"gd_rate": B.gll_gd_contraction.mutant(1 - c_gd / 2 * B.c_alpha.expr * rest, "C/2")}),
+            Mutant("sgd_constant_halved", "constant-structure", "SGD contraction with C/2",
+                   {"sgd_rate": B.gll_sgd_contraction.mutant(1 - c_sgd / 2 * B.c_alpha.expr * rest, "C/2")}),
+            Mutant("kernel_factor_doubled", "constant-structure", "λ_min factor 2·c_α (same ordering)",
+                   {"kernel_factor": B.c_alpha.mutant(2 * B.c_alpha.expr, "2c_α")}),
+        ]
+
     def _tests(self, rows: Sequence[Mapping[str, Any]], cfg: Mapping[str, Any], bb: Mapping[str, Bound],
                params: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         alphas = params["alphas"]

@@ -68,6 +68,15 @@ class DeepAlphaOutsideAssumptions(AlphaSweepCheck):
                    {"nngp": B.kappa.mutant((1 - g / 2) * r + g / sp.pi * (sp.sqrt(1 - r**2) + r * sp.asin(r)), "g_α")}),
         ]
 
+    def true_but_looser(self) -> list[Mutant]:
+        """An equal rewrite of the kernel recursion and a rescaled c_α (used only in findings): not flagged."""
+        return [
+            Mutant("step_expanded", "kernel", "S_ℓ = K̇_ℓ·S_{ℓ−1} + K̇_ℓ·K_{ℓ−1} (equal)",
+                   {"step": B.deep_ntk_W_step.mutant(B.kern_dot * B.ntk_prev + B.kern_dot * B.kern_prev, "expanded")}),
+            Mutant("alpha_factor_doubled", "constant-structure", "2·c_α (same ordering; findings only)",
+                   {"alpha_factor": B.c_alpha.mutant(2 * B.c_alpha.expr, "2c_α")}),
+        ]
+
     @staticmethod
     def _finding(cname: str, label: str, resc: Mapping[str, Any]) -> str | None:
         """Where α = −1 ranks among the measured α by the quantity ``label`` (compared with c_α's ordering)."""

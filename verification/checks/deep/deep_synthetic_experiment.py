@@ -64,6 +64,13 @@ class DeepSyntheticExperiment(AlphaSweepCheck):
                    {"gd_rate": B.gll_gd_contraction.mutant(1 - c * sp.sqrt(1 + a**2) / (1 - a) * rest, "1/g_α")}),
         ]
 
+    def true_but_looser(self) -> list[Mutant]:
+        """The contraction with its hidden constant halved: the same α-ordering, must not be flagged."""
+        c = B.symbols.symbol("C_gll_rate")
+        rest = B.eta * B.delta * B.m / (B.d * B.n**2)
+        return [Mutant("constant_halved", "constant-structure", "GD contraction with C/2",
+                       {"gd_rate": B.gll_gd_contraction.mutant(1 - c / 2 * B.c_alpha.expr * rest, "C/2")})]
+
     def decide(self, measurements: Measurements, bounds_by_role: Mapping[str, Bound],
                params: Mapping[str, Any]) -> Decision:
         cfg = params["configs"][0]
