@@ -20,7 +20,8 @@ from scipy import integrate, special
 
 from empirical.validation import check_alpha, check_positive_int
 
-__all__ = ["ACTIVATIONS", "Activation", "get_activation", "hermite_coefficients", "leaky_relu"]
+__all__ = ["ACTIVATIONS", "Activation", "get_activation", "hermite_coefficients", "leaky_relu", "sigma_alpha",
+           "sigma_alpha_backward_into", "sigma_alpha_derivative", "sigma_alpha_into"]
 
 _SELU_ALPHA = 1.6732632423543772
 _SELU_SCALE = 1.0507009873554805
@@ -58,12 +59,36 @@ class Activation:
         return f"leaky(α={self.alpha:g})" if self.alpha is not None else self.name
 
 
+def sigma_alpha(z: torch.Tensor, alpha: float) -> torch.Tensor:
+    """The (unnormalised) leaky ReLU σ_α(z) = z for z > 0, α·z otherwise."""
+    return torch.where(z > 0, z, alpha * z)
+
+
+def sigma_alpha_derivative(z: torch.Tensor, alpha: float) -> torch.Tensor:
+    """σ'_α(z) = 1 for z > 0, α otherwise (the value α at the kink z = 0)."""
+    return torch.where(z > 0, torch.ones_like(z), torch.full_like(z, alpha))
+
+
+_lrelu_out = torch.ops.aten.leaky_relu.out
+_lrelu_backward_out = torch.ops.aten.leaky_relu_backward.grad_input
+
+
+def sigma_alpha_into(z: torch.Tensor, alpha: float, out: torch.Tensor) -> torch.Tensor:
+    """σ_α(z) written into ``out`` in one fused pass (``out`` may be ``z``); the same values as :func:`sigma_alpha`."""
+    return _lrelu_out(z, alpha, out=out)
+
+
+def sigma_alpha_backward_into(grad: torch.Tensor, z: torch.Tensor, alpha: float, out: torch.Tensor) -> torch.Tensor:
+    """grad ⊙ σ'_α(z) written into ``out`` in one fused pass (``out`` may be ``grad`` or ``z``)."""
+    return _lrelu_backward_out(grad, z, alpha, False, grad_input=out)
+
+
 def leaky_relu(alpha: float) -> Activation:
     """σ̃_α = √(2/(1+α²))·max(z,0) + α·min(z,0) (README N1); α = 0 ReLU, α = −1 |z|."""
     a = check_alpha(alpha)
     return Activation(
         name="leaky",
-        fn=lambda z: torch.where(z > 0, z, a * z),
+        fn=lambda z: sigma_alpha(z, a),
         deriv=lambda z: (z > 0).to(z.dtype).mul_(1.0 - a).add_(a),
         scale=math.sqrt(2.0 / (1.0 + a * a)),
         smooth=False,

@@ -27,6 +27,12 @@ What is encoded, with its provenance (never upgrade a tag):
   (σ_α is positively 1-homogeneous); a GD step η on the second equals η/2 on the first. The
   unscaled σ_α with W ~ N(0, 2/((1+α²)m)) is a third equivalent reading with an α-dependent step
   conversion. Layer maps are encoded with σ_α(z) = ((1+α)/2)z + ((1−α)/2)|z| (no Max/Piecewise).
+
+Decided by a check: azls_gd_contraction and gll_gd_contraction_depth (deep_width_depth_scaling),
+gll_gd_contraction and gll_sgd_contraction (deep_alpha_ordering, deep_synthetic_experiment), the layer maps
+and step conversions (deep_rescaling_equivalence). Every other bound here is declared ``untestable`` with
+its reason (width conditions and step prescriptions with hidden constants, proof lemmas, iteration counts
+that follow from a decided contraction).
 """
 
 from __future__ import annotations
@@ -132,6 +138,9 @@ azls_gd_width = define(
     provenance=Provenance.RECALLED, side=Side.LOWER, domain=_SEP, assumptions=_DATA,
     notes="main text: m ≥ Ω̃(poly(n, L, δ⁻¹)·d); Ω̃'s polylog is log(m)^C_az_width_log. Zou & Gu (NeurIPS 2019) "
           "improve it to Ω̃(n⁸L¹²δ⁻⁴·d_out) [recalled]",
+    untestable=('a sufficient width condition with a hidden constant and a polylog power (m ≥ C·n²⁴L¹²dδ⁻⁸·log^C m): no '
+                'finite run can refute it (narrower nets that converge do not contradict a sufficient condition); runs report'
+                " where they sit (domain 'undetermined')"),
 )
 
 azls_gd_step = define(
@@ -140,6 +149,8 @@ azls_gd_step = define(
     source=f"{_AZ}, Theorem 1 — recalled (main text η = Θ(dδ/(poly(n,L)·m)); explicit n⁴L²: medium)",
     provenance=Provenance.RECALLED, side=Side.APPROX, domain=_SEP,
     notes="Θ(·): the theorem sets η to this up to a constant; the L² comes from the O(nL²m/d) smoothness",
+    untestable=('a prescription (the step the theorem chooses, up to Θ(·)), not a prediction about data; the checks run their'
+                ' own measured-stable step'),
 )
 
 azls_gd_contraction = define(
@@ -157,6 +168,8 @@ azls_gd_iterations = define(
     source=f"{_AZ}, Theorem 1 — recalled (main text T = Θ(poly(n,L)·δ⁻²·log(1/ε)); explicit n⁶L²: medium)",
     provenance=Provenance.RECALLED, side=Side.UPPER, domain=(*_SEP, eps < 1, _GD_WIDTH), assumptions=_DATA,
     notes="= log(1/ε)/(C_az_rate·ηδm/(dn²)) at η = azls_gd_step, up to constants",
+    untestable=('follows from azls_gd_contraction at the prescribed step with hidden constants; its refutable content (the '
+                'exponents of the contraction in m and L) is tested by deep_width_depth_scaling through that contraction'),
 )
 
 azls_gradient_lower = define(
@@ -164,6 +177,9 @@ azls_gradient_lower = define(
     quantity="‖∇_{W_L}F(W)‖_F²/F(W) for ‖W − W^(0)‖₂ ≤ ω",
     source=f"{_AZ}, Theorem 3 (no critical point), lower bound — recalled (proved through W_L only)",
     provenance=Provenance.RECALLED, side=Side.LOWER, domain=(*_SEP, _GD_WIDTH), assumptions=_DATA,
+    untestable=('a lemma inside the proof (‖∇_{W_L}F‖² ≥ Ω(F·δm/(dn²))) with a hidden constant; its consequence, the '
+                "contraction's linear m-dependence, is tested by deep_width_depth_scaling; gradient norms are not measured "
+                'separately'),
 )
 
 azls_gradient_upper = define(
@@ -171,6 +187,8 @@ azls_gradient_upper = define(
     quantity="‖∇_{W_ℓ}F(W)‖_F²/F(W) for every ℓ, ‖W − W^(0)‖₂ ≤ ω",
     source=f"{_AZ}, Theorem 3 (gradient bounds), upper bound — recalled",
     provenance=Provenance.RECALLED, side=Side.UPPER, domain=(*_SEP, _GD_WIDTH), assumptions=_DATA,
+    untestable=('a lemma inside the proof (an upper bound with a hidden constant that only fixes the admissible step); not '
+                'measured separately'),
 )
 
 # ============================================================================ AZLS, SGD (Theorem 2)
@@ -182,6 +200,8 @@ azls_sgd_width = define(
     source=f"{_AZ}, Theorem 2 — recalled (main text m ≥ Ω̃(poly(n, L, δ⁻¹)·b·d); the polynomial is not recalled)",
     provenance=Provenance.RECALLED, side=Side.LOWER, domain=(*_SEP, *_BATCH), assumptions=_DATA,
     notes="the exponents of poly(n, L, 1/δ) are hidden symbols C_sgd_wpow_*",
+    untestable=('a sufficient width condition whose polynomial exponents are hidden symbols (not recalled): nothing finite '
+                'can refute it'),
 )
 
 azls_sgd_step = define(
@@ -190,6 +210,7 @@ azls_sgd_step = define(
     quantity="step size η (SP) that AZLS Theorem 2 (SGD, batch b) prescribes",
     source=f"{_AZ}, Theorem 2 — recalled (η = Θ(bδd/(poly(n,L)·m·log²m)))",
     provenance=Provenance.RECALLED, side=Side.APPROX, domain=(*_SEP, *_BATCH),
+    untestable='a prescription with hidden exponents of n and L, not a prediction',
 )
 
 azls_sgd_iterations = define(
@@ -199,6 +220,8 @@ azls_sgd_iterations = define(
     source=f"{_AZ}, Theorem 2 — recalled (T = Θ(poly(n,L)·log²m/(δ²b)·log(1/ε)))",
     provenance=Provenance.RECALLED, side=Side.UPPER, domain=(*_SEP, *_BATCH, eps < 1, _SGD_WIDTH),
     assumptions=(*_DATA, "SGD batch S of size b drawn each step, step along (n/b)Σ_{i∈S}∇F_i"),
+    untestable=('hidden exponents of n and L (not recalled) and a hidden constant: only its ε- and b-dependence remain, which'
+                ' no check measures'),
 )
 
 azls_sgd_contraction = define(
@@ -209,6 +232,8 @@ azls_sgd_contraction = define(
     provenance=Provenance.INFERRED, side=Side.UPPER, domain=(*_SEP, *_BATCH, _SGD_WIDTH, _SGD_STEP),
     assumptions=(*_DATA, "SGD batch S of size b drawn each step, step along (n/b)Σ_{i∈S}∇F_i"),
     notes="η is an SP step; the second-order (variance) term is what forces η ∝ b/log²m",
+    untestable=("the SGD rate form with δ (AZLS, α = 0 only); GLL's α-dependent SGD form gll_sgd_contraction is the one "
+                'decided (ordering in deep_alpha_ordering); at α = 0 both make the same prediction'),
 )
 
 # ============================================================================ GLL: α-dependent forms
@@ -219,6 +244,9 @@ g_alpha = define(
            f"({_CONV} §6.3): the normalised jump of σ̃'_α at 0 relative to ReLU's",
     provenance=Provenance.SUMMARY, side=Side.EXACT,
     notes="g_α² = c_α (bounds.c_alpha); g_{−1} = √2, g_0 = 1, g_1 = 0; maximal at α = −1",
+    untestable=("a factor inside GLL's lemmas known only from a summary; it enters a rate only squared, as c_α "
+                '(bounds.c_alpha), which deep_alpha_ordering decides on (λ_min ordering) and reports against measured rate '
+                'ratios (tightness)'),
 )
 
 _GLL_RATE = C_ALPHA * eta * delta * m / (d * n**2)
@@ -228,6 +256,8 @@ gll_gradient_lower = define(
     quantity="‖∇F(W)‖_F²/F(W) near initialisation (GLL network, rescaled leaky ReLU)",
     source=f"{_CONV} §6.4: AZLS Theorem 3 with g_α² = c_α from {_GLL} Lemma 4.2 — inferred",
     provenance=Provenance.INFERRED, side=Side.LOWER, domain=(*_SEP, *_ALPHA, _GD_WIDTH), assumptions=_DATA,
+    untestable=('a proof lemma with a hidden constant; its consequence, the c_α-ordering of the GD rate, is decided through '
+                'gll_gd_contraction'),
 )
 
 gll_gd_contraction = define(
@@ -267,6 +297,8 @@ gll_gd_iterations = define(
     provenance=Provenance.INFERRED, side=Side.UPPER, domain=(*_SEP, *_ALPHA, eps < 1, _GD_WIDTH, _GD_STEP),
     assumptions=_DATA,
     notes="minimal at α = −1 for every L, m, n, d, δ, η, ε in the domain (alpha_derivative_analysis)",
+    untestable=('log(1/ε)/(rate) of gll_gd_contraction: the same α-ordering prediction, decided through gll_gd_contraction '
+                '(deep_alpha_ordering, deep_synthetic_experiment)'),
 )
 
 gll_sgd_iterations = define(
@@ -276,6 +308,7 @@ gll_sgd_iterations = define(
     provenance=Provenance.INFERRED, side=Side.UPPER,
     domain=(*_SEP, *_ALPHA, *_BATCH, eps < 1, _SGD_WIDTH, _SGD_STEP),
     assumptions=(*_DATA, "SGD batch S of size b drawn each step, step along (n/b)Σ_{i∈S}∇F_i"),
+    untestable='log(1/ε)/(rate) of gll_sgd_contraction, decided through it (deep_alpha_ordering)',
 )
 
 gll_gd_iterations_azls_step = define(
@@ -284,6 +317,8 @@ gll_gd_iterations_azls_step = define(
     source=f"{_CONV} §6.4, the alternative reading T_ε ∝ 1/c_α² — inferred; cannot be decided without {_GLL}'s text",
     provenance=Provenance.INFERRED, side=Side.UPPER, domain=(*_SEP, *_ALPHA, eps < 1, _GD_WIDTH),
     assumptions=_DATA,
+    untestable=("an alternative reading (η also ∝ c_α·δ) that needs GLL's unknown step rule; at the checks' one-η-for-all-α "
+                'protocol it makes no prediction'),
 )
 
 # ============================================================================ rescaling equivalence

@@ -82,6 +82,9 @@ def deep_ntk_W_bound(depth: int, average: bool = False) -> Bound:
         provenance=Provenance.DERIVED_CHECKED, side=Side.EXACT, domain=(rho >= -1, rho <= 1),
         notes=f"Θ_W(1) = {1 if average else depth}; the finite-width kernel of empirical.deep.network.DeepLeakyNet "
               "converges to it like m^(-1/2)",
+        untestable=("the composed closed form of the recursion built from kappa, kappa_dot and deep_ntk_W_step, which "
+                    "deep_ntk_convergence decides on against finite-width kernels; this expression is checked equal "
+                    "to that recursion in tests/deep/test_deep_bounds.py, so data could only refute its parts"),
     )
 
 

@@ -8,6 +8,7 @@
 * :func:`width_sweep` – at one SP step size (AZLS's N(0, 2/m) init), GD at several widths, with
   steps ∝ 1/m so every width covers the same NTK time.
 * :func:`depth_sweep` – at one step size, GD at several depths.
+* :func:`ntk_width_grams` – the finite-width NTK of W_1..W_L at several widths (same data and seed).
 * :func:`rescaling_unit` – the four parameterisations of one network: outputs, the measured step
   that reproduces an NTK GD step, and the trajectories.
 """
@@ -28,7 +29,8 @@ from empirical.deep.ntk import deep_ntk_layerwise
 from empirical.deep.train import TrainTrace, average_rate, iterations_to, late_rate, train
 from empirical.eigen import eigvalsh
 
-__all__ = ["alpha_sweep", "depth_sweep", "make_data", "rescaling_unit", "trace_summary", "width_sweep"]
+__all__ = ["alpha_sweep", "depth_sweep", "make_data", "ntk_width_grams", "rescaling_unit", "trace_summary",
+           "width_sweep"]
 
 #: offset between the data seed and the initialisation seed of a unit
 INIT_SEED_OFFSET = 1000
@@ -77,21 +79,32 @@ def alpha_sweep(*, data: str, n: int, d: int, m: int, depth: int, alphas: Sequen
     """GD (and SGD if ``batch``) for every α on one data set and one initialisation draw (NTK param).
 
     The step η = eta_factor/max_α λ_max(Θ_emp(α)) is shared by every α (and by SGD); with
-    eta_factor < 2 it lies below every α's stability limit 2/λ_max.
+    eta_factor < 2 it lies below every α's stability limit 2/λ_max. Per α also: η·λ_max, the initial
+    residual r₀ = f(X) − y, and after GD the kernel drift ‖Θ_T − Θ_0‖_F/‖Θ_0‖_F and λ_min(Θ_T) (how lazy
+    the run was).
     """
     x, y = make_data(data, n, d, seed, noise=noise, device=device, dtype=dtype)
     init = seed + INIT_SEED_OFFSET
-    spectra = {}
+    spectra, kernels0 = {}, {}
     for a in alphas:
         net = DeepLeakyNet(d, m, depth, a, init, dtype=dtype, device=device)
-        spectra[a] = eigvalsh(deep_ntk_layerwise(net, x))
+        kernels0[a] = deep_ntk_layerwise(net, x)
+        spectra[a] = eigvalsh(kernels0[a])
     lam_max_worst = max(float(s[-1]) for s in spectra.values())
     eta = eta_factor / lam_max_worst
     out: dict[str, Any] = {"eta": eta, "lam_max_worst": lam_max_worst,
                            "delta_az": separation(x, "az"), "delta_psg": separation(x, "psg"), "alphas": {}}
     for a in alphas:
-        row: dict[str, Any] = {"lam_min": float(spectra[a][0]), "lam_max": float(spectra[a][-1])}
-        tr = train(DeepLeakyNet(d, m, depth, a, init, dtype=dtype, device=device), x, y, eta, steps)
+        row: dict[str, Any] = {"lam_min": float(spectra[a][0]), "lam_max": float(spectra[a][-1]),
+                               "eta_lam_max": eta * float(spectra[a][-1])}
+        net = DeepLeakyNet(d, m, depth, a, init, dtype=dtype, device=device)
+        with torch.no_grad():
+            row["r0"] = (net(x) - y).double().cpu().tolist()  # initial residual f(X) − y (the lazy model's r₀)
+        tr = train(net, x, y, eta, steps)
+        k_end = deep_ntk_layerwise(net, x)
+        k0 = kernels0[a]
+        row["kernel_drift"] = float(torch.linalg.matrix_norm(k_end - k0) / torch.linalg.matrix_norm(k0))
+        row["lam_min_end"] = float(eigvalsh(k_end)[0])
         row["gd"] = trace_summary(tr)
         row["gd_curve"] = _downsample(tr)
         if batch is not None:
@@ -182,3 +195,17 @@ def rescaling_unit(*, n: int, d: int, m: int, depth: int, alpha: float, steps: i
         }
     res["unit_roundoff"] = math.ldexp(1.0, -53)
     return res
+
+
+def ntk_width_grams(*, n: int, d: int, widths: Sequence[int], depth: int, alpha: float, seed: int,
+                    device: torch.device | str = "cpu") -> dict[str, Any]:
+    """Finite-width NTK of W_1..W_L on bias-coordinate data at every width (same data, init seed per width).
+
+    Returns {"grams": {str(m): n×n nested list}} (float64).
+    """
+    x, _ = make_data("bias", n, d, seed, device=device)
+    grams = {}
+    for w in widths:
+        net = DeepLeakyNet(d, w, depth, alpha, seed + INIT_SEED_OFFSET, device=device)
+        grams[str(w)] = deep_ntk_layerwise(net, x).cpu().numpy().tolist()
+    return {"grams": grams}

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import torch
 
+from empirical.activations import sigma_alpha_backward_into, sigma_alpha_into
+
 __all__ = ["Workspace", "gd_step", "loss_and_grad"]
 
-_lrelu_out = torch.ops.aten.leaky_relu.out
-_lrelu_backward_out = torch.ops.aten.leaky_relu_backward.grad_input
 
 
 class Workspace:
@@ -60,10 +60,10 @@ def _forward(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, work: Wor
     hid, pre, tmp = work.get(x.shape[0], model)
     alpha, w, scale = model.alpha, model.W.detach(), model.w_mult * model.act_scale
     torch.mm(x, model.A.T, out=tmp)
-    _lrelu_out(tmp, alpha, out=hid[0])
+    sigma_alpha_into(tmp, alpha, hid[0])
     for layer in range(model.depth):
         torch.addmm(pre[layer], hid[layer], w[layer].T, beta=0, alpha=scale, out=pre[layer])
-        _lrelu_out(pre[layer], alpha, out=hid[layer + 1])
+        sigma_alpha_into(pre[layer], alpha, hid[layer + 1])
     r = torch.addmv(y, hid[model.depth], model.B[0], beta=-1, alpha=model.act_scale * model.out_mult)  # f − y
     return hid, pre, tmp, r, 0.5 * torch.dot(r, r)
 
@@ -78,12 +78,12 @@ def _backward(model: torch.nn.Module, hid: torch.Tensor, pre: torch.Tensor, tmp:
     grad = None if eta is not None else torch.empty_like(w)
     g = pre[depth - 1]
     torch.outer(r, model.B[0], out=tmp)
-    _lrelu_backward_out(tmp, g, alpha, False, grad_input=g)  # g̃_L, over z_L
+    sigma_alpha_backward_into(tmp, g, alpha, g)  # g̃_L, over z_L
     for layer in range(depth - 1, -1, -1):  # layer = ℓ − 1: W_ℓ is w[layer]
         if layer > 0:  # g̃_{ℓ−1} with the old W_ℓ, into the buffer of z_{ℓ−1}
             torch.addmm(tmp, g, w[layer], beta=0, alpha=scale, out=tmp)
             nxt = pre[layer - 1]
-            _lrelu_backward_out(tmp, nxt, alpha, False, grad_input=nxt)
+            sigma_alpha_backward_into(tmp, nxt, alpha, nxt)
         if eta is None:
             torch.addmm(grad[layer], g.T, hid[layer], beta=0, alpha=gscale, out=grad[layer])
         else:

@@ -37,6 +37,7 @@ from functools import lru_cache
 import torch
 from torch import nn
 
+from empirical.activations import sigma_alpha, sigma_alpha_derivative
 from empirical.data import generator
 from empirical.validation import check_alpha, check_positive_int
 
@@ -108,11 +109,11 @@ class DeepLeakyNet(nn.Module):
     # ------------------------------------------------------------------ activation
     def act(self, z: torch.Tensor) -> torch.Tensor:
         """φ(z) = act_scale·σ_α(z)."""
-        return self.act_scale * torch.where(z > 0, z, self.alpha * z)
+        return self.act_scale * sigma_alpha(z, self.alpha)
 
     def act_deriv(self, z: torch.Tensor) -> torch.Tensor:
         """φ'(z) = act_scale·(1{z>0} + α·1{z≤0})."""
-        return self.act_scale * torch.where(z > 0, torch.ones_like(z), torch.full_like(z, self.alpha))
+        return self.act_scale * sigma_alpha_derivative(z, self.alpha)
 
     # ------------------------------------------------------------------ forward
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -26,13 +26,12 @@ from __future__ import annotations
 
 import torch
 
+from empirical.activations import sigma_alpha_backward_into, sigma_alpha_into
 from empirical.gram.blocks import default_block, lower_block_pairs, mirror_lower, row_blocks
 from empirical.validation import check_matrix, check_positive_int
 
 __all__ = ["deep_ntk_features", "deep_ntk_flops", "deep_ntk_gram"]
 
-_lrelu_out = torch.ops.aten.leaky_relu.out
-_lrelu_backward_out = torch.ops.aten.leaky_relu_backward.grad_input
 
 
 def _check_model(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -70,18 +69,18 @@ def deep_ntk_features(model: torch.nn.Module, x: torch.Tensor, dtype: torch.dtyp
     for rows in row_blocks(n, chunk):
         t = tmp[: rows.stop - rows.start]
         torch.mm(x[rows], a.T, out=t)  # z_0
-        _lrelu_out(t, alpha, out=hid[0, rows])  # h̃_0
+        sigma_alpha_into(t, alpha, hid[0, rows])  # h̃_0
         for layer in range(depth):  # z_{ℓ+1} = c_W·a_φ·h̃_ℓ W_{ℓ+1}ᵀ, stored where δ̃_{ℓ+1} will go
             z = dlt[layer, rows]
             torch.addmm(z, hid[layer, rows], w[layer].T, beta=0, alpha=scale, out=z)
             if layer + 1 < depth:
-                _lrelu_out(z, alpha, out=hid[layer + 1, rows])
+                sigma_alpha_into(z, alpha, hid[layer + 1, rows])
         top = dlt[depth - 1, rows]
-        _lrelu_backward_out(b.expand_as(top), top, alpha, False, grad_input=top)  # δ̃_L = σ'(z_L)⊙B
+        sigma_alpha_backward_into(b.expand_as(top), top, alpha, top)  # δ̃_L = σ'(z_L)⊙B
         for layer in range(depth - 1, 0, -1):  # δ̃_ℓ = σ'(z_ℓ) ⊙ (c_W·a_φ·δ̃_{ℓ+1} W_{ℓ+1})
             torch.addmm(t, dlt[layer, rows], w[layer], beta=0, alpha=scale, out=t)
             z = dlt[layer - 1, rows]
-            _lrelu_backward_out(t, z, alpha, False, grad_input=z)
+            sigma_alpha_backward_into(t, z, alpha, z)
     s = (model.w_mult * model.act_scale**2 * model.out_mult) ** 2
     return hid, dlt, s
 

@@ -236,3 +236,14 @@ def test_gpu_training_matches_cpu():
     net = DeepLeakyNet(5, 32, 2, -1.0, seed=0, device="cuda")
     torch.testing.assert_close(deep_ntk_layerwise(net, x.cuda()).cpu(),
                                deep_ntk_layerwise(DeepLeakyNet(5, 32, 2, -1.0, seed=0), x), rtol=1e-10, atol=1e-10)
+
+
+def test_sigma_alpha_copies_agree():
+    """The fused in-place σ_α and its backward (used by the closed-form NTK and GD) equal the plain forms."""
+    from empirical.activations import sigma_alpha, sigma_alpha_backward_into, sigma_alpha_derivative, sigma_alpha_into
+
+    z = torch.linspace(-2, 2, 41, dtype=torch.float64)
+    g = torch.rand(41, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    for a in (-1.0, -0.3, 0.0, 0.5):
+        assert torch.equal(sigma_alpha_into(z, a, torch.empty_like(z)), sigma_alpha(z, a))
+        assert torch.equal(sigma_alpha_backward_into(g, z, a, torch.empty_like(z)), g * sigma_alpha_derivative(z, a))

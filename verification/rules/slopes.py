@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["SlopeFit", "fit_common_slope", "fit_slope"]
+__all__ = ["SlopeFit", "extrapolate_inverse_width", "fit_common_slope", "fit_slope"]
 
 
 @dataclass(frozen=True)
@@ -60,3 +60,20 @@ def fit_common_slope(groups: Sequence[tuple[Sequence[float], Sequence[float]]]) 
         xs += list(ax - ax.mean())
         ys += list(ay - ay.mean())
     return fit_slope(xs, ys)
+
+
+def extrapolate_inverse_width(widths: Sequence[float], y: Sequence[float]) -> float:
+    """Intercept a of the weighted least-squares fit y(m) = a + b/m, weights ∝ m: the m → ∞ value.
+
+    Model: a finite-width average of m i.i.d. unit contributions has a bias O(1/m) and a variance
+    O(1/m), so weighting each width by m makes the residuals homoscedastic (needs ≥ 3 widths).
+    """
+    w, ya = np.asarray(widths, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if w.shape != ya.shape or w.ndim != 1 or w.size < 3 or np.any(w <= 0):
+        raise ValueError(f"need ≥ 3 positive widths paired with values, got {w.shape} and {ya.shape}")
+    if not np.all(np.isfinite(ya)):
+        return float("nan")
+    sw = np.sqrt(w)
+    design = np.stack([np.ones_like(w), 1.0 / w], axis=1) * sw[:, None]
+    coef, *_ = np.linalg.lstsq(design, ya * sw, rcond=None)
+    return float(coef[0])
