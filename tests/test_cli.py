@@ -189,3 +189,17 @@ def test_units_stored_by_workers_verify_and_are_reused(tmp_path, capsys):
     again = json.loads((tmp_path / "report.json").read_text())
     assert "warning" not in capsys.readouterr().err
     assert again["timing"]["reused_units"] == first["checks"][0]["units"] and again["checks"] == first["checks"]
+
+
+def test_check_all_imports_light_and_knows_the_profiles():
+    """check_all installs its Ctrl-C handler before sympy/torch load: importing it loads neither."""
+    import subprocess
+    import sys
+
+    from verification.check import PROFILES
+    from verification.check_all import PROFILES as CLI_PROFILES
+
+    assert CLI_PROFILES == PROFILES
+    code = "import sys, verification.check_all; print('torch' in sys.modules, 'sympy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False"]

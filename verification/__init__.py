@@ -13,10 +13,26 @@ try:
 except _metadata.PackageNotFoundError:  # a source tree that was not installed
     __version__ = "0.1.0"
 
-from .check import PROFILES, Check, CheckResult, Decision, Unit, Verdict
-from .display import results_frame
-from .registry import all_checks, get_check, select
-from .runner import run_check
+# Everything below is imported on first use (PEP 562), so that ``python -m verification.check_all``
+# starts with its Ctrl-C handler in place before sympy and torch load.
+_LAZY = {"PROFILES": ".check", "Check": ".check", "CheckResult": ".check", "Decision": ".check", "Unit": ".check",
+         "Verdict": ".check", "results_frame": ".display", "all_checks": ".registry", "get_check": ".registry",
+         "select": ".registry", "run_check": ".runner"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'verification' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "PROFILES",

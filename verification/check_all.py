@@ -28,8 +28,13 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .check import PROFILES, CheckResult, Verdict
+if TYPE_CHECKING:
+    from .check import CheckResult
+
+#: the same as verification.check.PROFILES (a test keeps them equal); not imported, so that start-up is light
+PROFILES = ("quick", "full")
 
 EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 SEED_LIMIT = 2**63
@@ -482,6 +487,8 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
           f"Report: {md} and {js}")
     print(f"Wall time: {wall:.1f} s ({reused} stored units reused"
           + (f"; {args.workers} workers)" if parallel and args.scheduler is None else ")"))
+    from .check import Verdict
+
     violated = any(r.verdict is Verdict.VIOLATED for r in results)
     return EXIT_VIOLATED if (violated or errors) else EXIT_OK
 
