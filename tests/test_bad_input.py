@@ -22,6 +22,7 @@ from empirical import losses as Lo
 from empirical import rates as R
 from empirical import validation as V
 from empirical.benign.margin import max_margin
+from empirical.deep.data import near_antipodal_sphere
 from empirical.deep.network import DeepLeakyNet
 from empirical.deep.ntk import deep_ntk_analytic, deep_ntk_layerwise
 from empirical.deep.train import train as deep_train
@@ -315,6 +316,14 @@ CASES = [
     ("--out is a file", lambda: _cli("--only", "du_gd_bound", out=__file__), CliRefused, "not a directory"),
     ("--device cuda without CUDA", lambda: _cli("--only", "du_gd_bound", "--device", "cuda"), CliRefused, "'cuda'"),
     ("--profile unknown", lambda: _cli("--profile", "slow"), CliRefused, "'slow'"),
+    # slice modules (cases the reliability review found outside the shared modules)
+    ("deep net: float32 data into a float64 net",
+     lambda: DeepLeakyNet(4, 8, 2, 0.0, 0)(torch.zeros(3, 4, dtype=torch.float32)), TypeError, "X is torch.float32"),
+    ("deep net: cuda without CUDA", lambda: DeepLeakyNet(4, 8, 2, 0.0, 0, device="cuda") if not torch.cuda.is_available()
+     else (_ for _ in ()).throw(ValueError("device 'cuda' (skipped: CUDA present)")), ValueError, "device 'cuda'"),
+    ("deep net: integer dtype", lambda: DeepLeakyNet(4, 8, 2, 0.0, 0, dtype=torch.int64), TypeError, "dtype=torch.int64"),
+    ("near-antipodal data: integer dtype", lambda: near_antipodal_sphere(4, 3, 0, dtype=torch.int64), TypeError,
+     "dtype=torch.int64"),
 ]
 
 

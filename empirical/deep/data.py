@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from empirical.data import generator
-from empirical.validation import check_positive_float, check_positive_int
+from empirical.validation import check_device, check_dtype, check_positive_float, check_positive_int
 
 __all__ = ["near_antipodal_sphere"]
 
@@ -28,6 +28,7 @@ def near_antipodal_sphere(n: int, d: int, seed: int, noise: float = 0.1, device:
         raise ValueError(f"n={n} must be even (the points come in pairs)")
     d = check_positive_int(d, "d", minimum=2)
     noise = check_positive_float(noise, "noise")
+    dtype, device = check_dtype(dtype), check_device(device)
     g = generator(seed)
     z = torch.randn(n // 2, d, generator=g, dtype=torch.float64)
     z = z / torch.linalg.vector_norm(z, dim=1, keepdim=True)

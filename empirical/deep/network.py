@@ -39,7 +39,7 @@ from torch import nn
 
 from empirical.activations import sigma_alpha, sigma_alpha_derivative
 from empirical.data import generator
-from empirical.validation import check_alpha, check_positive_int
+from empirical.validation import check_alpha, check_device, check_dtype, check_positive_int, check_same
 
 __all__ = ["PARAMETERISATIONS", "DeepLeakyNet"]
 
@@ -95,6 +95,8 @@ class DeepLeakyNet(nn.Module):
         self.d_out = check_positive_int(d_out, "d_out")
         self.alpha = check_alpha(alpha)
         self.parameterisation = parameterisation
+        dtype = check_dtype(dtype)
+        device = check_device(device)
         sc = _scales(parameterisation, self.alpha, self.m, self.d_out)
         self.act_scale, self.w_mult, self.out_mult = sc["act"], sc["w_mult"], sc["out_mult"]
         a0, w0, b0 = _standard_draws(seed, self.m, self.d, self.depth, self.d_out)
@@ -119,6 +121,8 @@ class DeepLeakyNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 2 or x.shape[1] != self.d:  # shape only: forward must stay vmap-able
             raise ValueError(f"X must have shape (n, {self.d}), got {tuple(x.shape)}")
+        if x.dtype != self.W.dtype or x.device != self.W.device:  # metadata only: still vmap-able
+            check_same("X", x, "the network's weights", self.W)
         h = self.act(x @ self.A.T)
         for layer in range(self.depth):
             h = self.act((h @ self.W[layer].T) * self.w_mult)
