@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -65,6 +66,9 @@ class Optimum:
     sense: str
     method: str  # "symbolic" or "numeric"
     exact: sp.Basic | None = None  # exact arg-optimum when found symbolically
+    #: hidden constants set to 1 because they only scale the expression by a positive factor (so the
+    #: arg-optimum does not depend on them; ``value`` is then the value at constant = 1)
+    scaled_out: tuple[str, ...] = ()
 
 
 ValueMap = Mapping[sp.Symbol | str, Any]
@@ -356,7 +360,9 @@ class Bound:
         """Arg-max/arg-min of the expression over ``var`` in a closed interval.
 
         Other variables must be fixed through ``values``/keyword arguments unless the
-        expression depends on ``var`` only. Tries sympy first (critical points of a rational or
+        expression depends on ``var`` only. A hidden constant that only multiplies the expression by
+        a positive factor (or scales its variation in ``var`` by one, as in 1 − C·g(α)) cannot move the
+        arg-optimum: it is set to 1 and named in ``scaled_out``. Tries sympy first (critical points of a rational or
         algebraic function plus the end points); falls back to a dense grid refined by
         ``scipy.optimize.minimize_scalar``.
         """
@@ -369,6 +375,15 @@ class Bound:
         vals.pop(var, None)
         self._check_domain(vals)
         expr = self.expr.subs(vals).doit()
+        scaled_out = []
+        for c in sorted(expr.free_symbols - {var}, key=lambda x: x.name):
+            if S.is_hidden_constant(c):
+                # ∂expr/∂var = f(c)·k(var, …) with f > 0 ⇒ expr = f(c)·G(var) + A(c): the arg-optimum is c-free
+                dv = sp.diff(expr, var)
+                ratio = sp.simplify(dv / dv.subs(c, 1)) if dv != 0 else sp.Integer(1)
+                if ratio.free_symbols <= {c} and ratio.is_positive:
+                    expr = expr.subs(c, 1)
+                    scaled_out.append(c.name)
         rest = expr.free_symbols - {var}
         if rest:
             raise ValueError(f"{self.name}: fix {', '.join(sorted(s.name for s in rest))} to optimise over {var}")
@@ -378,9 +393,9 @@ class Bound:
             found = self._optimize_symbolic(expr, var, lo, hi, sign)
         except (NotImplementedError, TypeError, ValueError):
             found = None
-        if found is not None:
-            return found
-        return self._optimize_numeric(expr, var, lo, hi, sign, sense)
+        if found is None:
+            found = self._optimize_numeric(expr, var, lo, hi, sign, sense)
+        return dataclasses.replace(found, scaled_out=tuple(scaled_out)) if scaled_out else found
 
     def _check_interval(self, var: sp.Symbol, lo: float, hi: float, vals: Mapping[sp.Symbol, sp.Basic]) -> None:
         """Refuse an interval that leaves ``var``'s validity set: its assumptions (positive,
@@ -599,11 +614,16 @@ class Bound:
         with np.errstate(all="ignore"):
             ys = np.asarray(f(xs), dtype=float) * np.ones_like(xs)
         if ax is None:
-            _, ax = plt.subplots(figsize=(5, 3.5))
-        ax.plot(xs, ys, label=self.name)
-        ax.set_xlabel(f"${sp.latex(var)}$")
-        ax.set_ylabel(self.quantity)
-        ax.set_title(self.name)
+            _, ax = plt.subplots(figsize=(6.4, 4.2))
+        rel = {"upper": "≤", "lower": "≥", "exact": "=", "approx": "≈"}[self.side.value]
+        ax.plot(xs, ys, label=f"{self.name} ({self.side.value} {'bound' if self.side.value in ('upper', 'lower') else ''})")
+        ax.set_xlabel(f"${S.latex_name(var)}$", fontsize=11)
+        ax.set_ylabel(textwrap.fill(self.quantity, 40), fontsize=9)
+        shown = {**{str(k): v for k, v in (values or {}).items()}, **kwargs}
+        fixed_txt = ", ".join(f"{k} = {_show(v)}" for k, v in shown.items())
+        ax.set_title(f"{self.name}: quantity {rel} ${self.latex()}$" + (f"\n{fixed_txt}" if fixed_txt else ""), fontsize=9)
+        ax.legend(fontsize=8)
+        ax.figure.tight_layout()
         return ax
 
 
