@@ -20,7 +20,8 @@ from scipy import integrate, special
 
 from empirical.validation import check_alpha, check_positive_int
 
-__all__ = ["ACTIVATIONS", "Activation", "get_activation", "hermite_coefficients", "leaky_relu"]
+__all__ = ["ACTIVATIONS", "Activation", "get_activation", "hermite_coefficients", "leaky_relu", "leaky_relu_backward_into",
+           "leaky_relu_into"]
 
 _SELU_ALPHA = 1.6732632423543772
 _SELU_SCALE = 1.0507009873554805
@@ -69,6 +70,16 @@ def leaky_relu(alpha: float) -> Activation:
         smooth=False,
         alpha=a,
     )
+
+
+def leaky_relu_into(z: torch.Tensor, alpha: float, out: torch.Tensor) -> torch.Tensor:
+    """σ_α(z) = max(z,0) + α·min(z,0) (unnormalised) written into ``out``: one fused pass, no new tensor."""
+    return torch.ops.aten.leaky_relu.out(z, alpha, out=out)
+
+
+def leaky_relu_backward_into(grad: torch.Tensor, z: torch.Tensor, alpha: float, out: torch.Tensor) -> torch.Tensor:
+    """grad ⊙ σ'_α(z), σ'_α(z) = 1{z > 0} + α·1{z ≤ 0}, written into ``out`` (one fused pass)."""
+    return torch.ops.aten.leaky_relu_backward.grad_input(grad, z, alpha, False, grad_input=out)
 
 
 def _std_normal_moment(f: Callable[[np.ndarray], np.ndarray]) -> float:

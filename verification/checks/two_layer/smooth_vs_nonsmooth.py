@@ -7,20 +7,15 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
-import torch
 from scipy import stats
 
 import bounds as B
 from bounds import Bound
-from empirical.activations import get_activation
-from empirical.data import subspace_sphere
-from empirical.eigen import eigvalsh
-from empirical.gram.analytic import hermite_gram
+from empirical.two_layer.experiments import polynomial_gram_run, smooth_vs_leaky_run
 from verification.check import Check, Decision, Mutant, Unit, Verdict
-from verification.checks.two_layer.two_layer_gram import _lambda_min_width_m
+from verification.checks.two_layer._common import FAMILY_ERROR as _FAMILY_ERROR
 from verification.rules import fit_slope, seed_spread
 
-_FAMILY_ERROR = 1e-3
 _FAR_BELOW = 1e-2  # "far below" = at least two orders of magnitude
 _SINGULAR = 1e-10  # numerical-rank threshold relative to λ_max (float64 eigensolver error ≈ n·1e-16)
 
@@ -51,35 +46,17 @@ class SmoothVsNonsmooth(Check):
     def units(self, params: Mapping[str, Any], seeds: Sequence[int]) -> list[Unit]:
         base = {"d": params["d"], "d_sub": params["d_sub"], "m": params["m"], "alphas": params["alphas"],
                 "smooth": params["smooth"], "other": params["other"], "hermite_terms": params["hermite_terms"]}
-        out = [Unit(f"n={n}", s, {**base, "n": n}) for n in params["ns"] for s in seeds]
-        out += [Unit(f"poly,n={n}", s, {"d": params["d"], "d_sub": params["d_sub"], "n": n})
+        out = [Unit(f"n={n}", s, {**base, "kind": "gram", "n": n}) for n in params["ns"] for s in seeds]
+        out += [Unit(f"poly,n={n}", s, {"kind": "poly", "d": params["d"], "d_sub": params["d_sub"], "n": n})
                 for n in params["poly_ns"] for s in seeds]
         return out
 
     def measure(self, unit: Unit, device: Any) -> dict[str, Any]:
         p = unit.params
-        x = subspace_sphere(p["n"], p["d"], p["d_sub"], seed=unit.seed, device=device)
-        if unit.config.startswith("poly"):
-            g, _ = hermite_gram(x, get_activation("quadratic"), 4)
-            ev = eigvalsh(g)
-            return {"lambda_min": float(ev[0]), "lambda_max": float(ev[-1])}
-        out: dict[str, Any] = {}
-        for name in p["smooth"]:
-            g, tail = hermite_gram(x, get_activation(name), p["hermite_terms"])
-            ev = eigvalsh(g)
-            # λ_min(G^∞) ∈ [λ_min(truncated), λ_min(truncated) + n·tail]; floor at float64 resolution
-            out[name] = {"lambda_min": float(ev[0]), "upper": float(ev[0] + p["n"] * tail),
-                         "resolution": float(p["n"] * 1e-16 * ev[-1])}
-        for a in p["alphas"]:
-            lam, se = _lambda_min_width_m(x, a, p["m"], 70_000 + unit.seed, 8)
-            out[f"leaky{a:g}"] = {"lambda_min": lam, "se": se}
-        for name in p["other"]:
-            from empirical.gram.finite import two_layer_gram
-
-            gen = torch.Generator().manual_seed(80_000 + unit.seed)
-            w = torch.randn(p["m"], p["d"], generator=gen, dtype=torch.float64).to(x.device)
-            out[name] = {"lambda_min": float(eigvalsh(two_layer_gram(x, w, get_activation(name)))[0])}
-        return out
+        if p["kind"] == "poly":
+            return polynomial_gram_run(p["n"], p["d"], p["d_sub"], unit.seed, device)
+        return smooth_vs_leaky_run(p["n"], p["d"], p["d_sub"], p["m"], p["alphas"], p["smooth"], p["other"],
+                                   p["hermite_terms"], unit.seed, device)
 
     def decide(self, measurements: Mapping[str, Mapping[str, Any]], bounds_by_role: Mapping[str, Bound],
                params: Mapping[str, Any]) -> Decision:
@@ -88,10 +65,8 @@ class SmoothVsNonsmooth(Check):
         # (1) polynomial activation: singular exactly from the predicted n on
         thr = bounds_by_role["poly_threshold"].evaluate(d_sub=d_sub, p_deg=2)
         poly_rows = []
-        for key, m in sorted(measurements.items()):
-            if not key.startswith("poly"):
-                continue
-            n = int(key.split("n=")[1].split("|")[0])
+        for unit, m in sorted(measurements.select(kind="poly"), key=lambda ur: ur[0].key):
+            n = int(unit.params["n"])
             singular = m["lambda_min"] <= _SINGULAR * m["lambda_max"]
             poly_rows.append({"n": n, "lambda_min_rel": m["lambda_min"] / m["lambda_max"], "singular": singular})
             if singular != (n >= thr):
@@ -100,11 +75,11 @@ class SmoothVsNonsmooth(Check):
         # (2a) smooth: −log λ_min grows at least like n^{1/(2d')} (else exp(−C n^{1/(2d')}) fails for every C)
         expo_pred = self._loglog_exponent(bounds_by_role["smooth_upper"], d_sub)
         rows, slopes = [], {}
-        main = {k: m for k, m in measurements.items() if not k.startswith("poly")}
+        main = sorted(measurements.select(kind="gram"), key=lambda ur: ur[0].key)
         for name in params["smooth"]:
             xs, ys = [], []
-            for key, m in sorted(main.items()):
-                n = int(key.split("n=")[1].split("|")[0])
+            for unit, m in main:
+                n = int(unit.params["n"])
                 lam = max(m[name]["lambda_min"], m[name]["resolution"])
                 if lam < 1.0:
                     xs.append(np.log(n))
@@ -118,8 +93,8 @@ class SmoothVsNonsmooth(Check):
         # (2b) far below the leaky family at the largest n
         n_max = max(params["ns"])
         ratios = []
-        for key, m in sorted(main.items()):
-            n = int(key.split("n=")[1].split("|")[0])
+        for unit, m in main:
+            n = int(unit.params["n"])
             leaky_min = min(m[f"leaky{a:g}"]["lambda_min"] for a in params["alphas"])
             smooth_max = max(m[name]["upper"] for name in params["smooth"])
             rows.append({"n": n, "smooth_max_upper": smooth_max, "leaky_min": leaky_min,

@@ -13,9 +13,8 @@ from bounds import Bound
 from empirical.activations import leaky_relu
 from empirical.gram.monte_carlo import mc_dual_kernels
 from verification.check import Check, Decision, Mutant, Unit, Verdict
+from verification.checks.two_layer._common import FAMILY_ERROR as _FAMILY_ERROR
 from verification.rules import bonferroni_z
-
-_FAMILY_ERROR = 1e-3
 
 
 class KernelMonteCarlo(Check):
@@ -59,11 +58,10 @@ class KernelMonteCarlo(Check):
         return {k: np.asarray(v).tolist() for k, v in out.items()}
 
     @staticmethod
-    def _pooled(measurements: Mapping[str, Mapping[str, Any]], alphas: Sequence[float]
-                ) -> dict[float, dict[str, np.ndarray]]:
+    def _pooled(measurements: Any, alphas: Sequence[float]) -> dict[float, dict[str, np.ndarray]]:
         pooled: dict[float, dict[str, np.ndarray]] = {}
         for a in alphas:
-            reps = [m for k, m in measurements.items() if k.startswith(f"alpha={a:g}|")]
+            reps = [m for _, m in measurements.select(alpha=a)]
             r = len(reps)
             pooled[a] = {
                 "kd": np.mean([m["kappa_dot"] for m in reps], axis=0),
