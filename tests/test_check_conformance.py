@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHECKS = all_checks()
 IDS = [c.name for c in CHECKS]
 MUTANTS = [(c.name, m) for c in CHECKS for m in c.mutants()]
+LOOSER = [(c.name, m) for c in CHECKS for m in c.true_but_looser()]
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=IDS)
@@ -53,6 +54,11 @@ def test_true_bounds_not_flagged(check, quick_measurements):
     assert decision.verdict is chk.expected_quick_verdict, decision.reason
     json.dumps(dict(decision.predicted), default=str)
     json.dumps(dict(decision.measured), default=str)
+    assert decision.power, "every check reports the power of its refutable features (Decision.power)"
+    for feature, p in decision.power.items():
+        assert {"detectable", "target", "unit", "how", "powered"} <= set(p), feature
+        if decision.verdict is Verdict.HOLDS:
+            assert p["powered"], f"holds although {feature} is underpowered"
 
 
 @pytest.mark.slow
@@ -71,3 +77,12 @@ def test_docs_index_lists_every_check():
     index = (ROOT / "docs" / "index.md").read_text()
     missing = [c.name for c in CHECKS if f"checks/{c.name}.md" not in index]
     assert not missing, f"docs/index.md does not list {missing}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "variant"), LOOSER, ids=[f"{n}-{m.name}" for n, m in LOOSER])
+def test_true_but_looser_variant_is_not_flagged(name, variant, quick_measurements):
+    """A looser bound that is still true (a hidden constant doubled, a weaker exponent) is consistent."""
+    chk, measured, params = quick_measurements(name)
+    decision = chk.judge(measured, {**chk.default_bounds(), **variant.bounds}, params)
+    assert decision.verdict is not Verdict.VIOLATED, f"{variant.description}: {decision.reason}"

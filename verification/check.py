@@ -248,6 +248,11 @@ class Check(ABC):
         """Planted wrong bounds this check must flag as violated (at least one per check)."""
         return []
 
+    def true_but_looser(self) -> list[Mutant]:
+        """Variants that are looser than the registered bounds but still true (e.g. a hidden constant
+        doubled, a weaker exponent in an upper bound): the check must *not* flag them as violated."""
+        return []
+
     # ------------------------------------------------------------------ helpers
     def default_bounds(self) -> dict[str, Bound]:
         """The registered (true) bounds, by role."""
