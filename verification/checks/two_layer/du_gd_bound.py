@@ -48,6 +48,22 @@ class DuGDBound(Check):
         p = unit.params
         return du_gd_run(p["n"], p["d"], p["m"], p["alpha"], p["eta"], p["steps"], unit.seed, device)
 
+    @staticmethod
+    def _per_alpha(measurements: Any, rates: Mapping[float, list[float]], alphas: Sequence[float], eta: float
+                   ) -> dict[str, Any]:
+        """Per-α summary: late rate, λ₀, rate/(2ηλ₀), λ_min drift over training, relative weight movement."""
+        per_alpha = {}
+        for a in alphas:
+            ms = [m for _, m in sorted_select(measurements, alpha=a)]
+            per_alpha[f"{a:g}"] = {
+                "rate": seed_spread(rates[a]), "lambda0": seed_spread([m["lambda0"] for m in ms]),
+                "rate_over_2_eta_lambda0": float(np.mean([r / (2 * eta * m["lambda0"])
+                                                          for r, m in zip(rates[a], ms, strict=True)])),
+                "lambda_min_end_over_start": float(np.mean([m["lambda_min_end"] / m["lambda0"] for m in ms])),
+                "relative_weight_change": float(np.mean([m["weight_change_rel"] for m in ms])),
+            }
+        return per_alpha
+
     def decide(self, measurements: Mapping[str, Mapping[str, Any]], bounds_by_role: Mapping[str, Bound],
                params: Mapping[str, Any]) -> Decision:
         div = _diverged(measurements)
@@ -58,7 +74,7 @@ class DuGDBound(Check):
                             predicted, {}, "n/a")
         gd = bounds_by_role["gd"].numpy(validate=False)
         t = np.arange(steps + 1)
-        worst, rates, per_alpha = (0.0, ""), {a: [] for a in alphas}, {}
+        worst, rates = (0.0, ""), {a: [] for a in alphas}
         stable = True
         for unit, m in sorted(measurements.records(), key=lambda ur: ur[0].key):
             a = float(unit.params["alpha"])
@@ -69,15 +85,7 @@ class DuGDBound(Check):
                 worst = (excess, f"α={a:g}, seed={unit.seed}")
             rates[a].append(-log_slope(m["loss"], steps // 2))
             stable &= eta * m["lambda_max0"] < 2
-        for a in alphas:
-            ms = [m for _, m in sorted_select(measurements, alpha=a)]
-            per_alpha[f"{a:g}"] = {
-                "rate": seed_spread(rates[a]), "lambda0": seed_spread([m["lambda0"] for m in ms]),
-                "rate_over_2_eta_lambda0": float(np.mean([r / (2 * eta * m["lambda0"])
-                                                          for r, m in zip(rates[a], ms, strict=True)])),
-                "lambda_min_end_over_start": float(np.mean([m["lambda_min_end"] / m["lambda0"] for m in ms])),
-                "relative_weight_change": float(np.mean([m["weight_change_rel"] for m in ms])),
-            }
+        per_alpha = self._per_alpha(measurements, rates, alphas, eta)
         mean_rate = [float(np.mean(rates[a])) for a in alphas]
         factor = [predicted["factor"][f"{a:g}"] for a in alphas]
         tau, pval = kendall_tau_test(mean_rate, factor)

@@ -58,6 +58,21 @@ class LambdaMinCAlpha(Check):
         """Records of the data size ``size`` = {"n", "d"} per α, in unit-key order."""
         return {a: [m for _, m in sorted_select(measurements, n=size["n"], d=size["d"], alpha=a)] for a in alphas}
 
+    def _small_n_finding(self, measurements: Any, factor: Bound, params: Mapping[str, Any]
+                         ) -> tuple[dict[str, float], list[str]]:
+        """λ_min(α)/λ_min(0) on the n ≤ d draws (outside the c_α proportionality): reported, not judged."""
+        alphas = params["alphas"]
+        small = self._collect(measurements, params["small_n"], alphas)
+        small_means = {a: float(np.mean([m["lambda_min"] for m in small[a]])) for a in alphas}
+        base = small_means.get(0.0) or small_means[alphas[0]]
+        findings = [
+            f"n ≤ d (n={params['small_n']['n']}, d={params['small_n']['d']}): λ_min(α)/λ_min(0) = "
+            + ", ".join(f"{a:g}: {small_means[a] / base:.3f} (c_α/c_0 = {factor.evaluate(alpha=a):.3f})" for a in alphas)
+            + f"; largest at α = {max(alphas, key=lambda a: small_means[a]):g}. The c_α proportionality needs n > d "
+            "(ker Xᵀ ≠ {0}); for n ≤ d the linear term (1 − c_α/2)·λ_min(G) adds to λ_min."
+        ]
+        return {f"{a:g}": small_means[a] / base for a in alphas}, findings
+
     def decide(self, measurements: Mapping[str, Mapping[str, Any]], bounds_by_role: Mapping[str, Bound],
                params: Mapping[str, Any]) -> Decision:
         alphas = params["alphas"]
@@ -95,15 +110,7 @@ class LambdaMinCAlpha(Check):
         best_ok = gap <= _one_sided_t(1) * float(np.hypot(ses[meas_best], ses[pred_best]))
         if not best_ok:
             failures.append(f"largest λ_min at α={meas_best:g}, predicted α={pred_best:g} (gap {gap:.3g})")
-        small = self._collect(measurements, params["small_n"], alphas)
-        small_means = {a: float(np.mean([m["lambda_min"] for m in small[a]])) for a in alphas}
-        base = small_means.get(0.0) or small_means[alphas[0]]
-        findings = [
-            f"n ≤ d (n={params['small_n']['n']}, d={params['small_n']['d']}): λ_min(α)/λ_min(0) = "
-            + ", ".join(f"{a:g}: {small_means[a] / base:.3f} (c_α/c_0 = {factor.evaluate(alpha=a):.3f})" for a in alphas)
-            + f"; largest at α = {max(alphas, key=lambda a: small_means[a]):g}. The c_α proportionality needs n > d "
-            "(ker Xᵀ ≠ {0}); for n ≤ d the linear term (1 − c_α/2)·λ_min(G) adds to λ_min."
-        ]
+        small_ratio, findings = self._small_n_finding(measurements, factor, params)
         if failures:
             verdict, reason = Verdict.VIOLATED, "; ".join(failures[:2])
         else:
@@ -113,21 +120,25 @@ class LambdaMinCAlpha(Check):
                 + ", ".join(f"{table[f'{a:g}']['analytic_over_factor']:.4f}" for a in alphas if factor.evaluate(alpha=a) > 0))
         return Decision(
             verdict=verdict, reason=reason,
-            rule=("(1) λ_min of the analytic H̃_α (kernel formula on the measured data) must lie in "
-                  "[factor·λ_min(N)/π, factor·μ*/π] for every α and draw (exact up to 1e-9 relative: a proven "
-                  "inequality); (2) the width-m Gram's λ_min must not lie above it by more than t_crit standard "
-                  f"errors — the SE from the spread of the Rayleigh quotient over {_GROUPS} independent neuron groups, "
-                  f"t_crit the one-sided Student-t value ({_GROUPS - 1} d.o.f.) with Bonferroni at family-wise error "
-                  f"{_FAMILY_ERROR:g}; one-sided because λ_min(H^(m)) ≤ v*ᵀH^(m)v*, an unbiased estimate of λ_min(H̃_α), "
-                  "while eigenvalue repulsion biases λ_min(H^(m)) downwards; (3) the α with the largest measured mean "
-                  "λ_min must be the α with the largest predicted factor, unless the gap is within t SE"),
+            rule=self._rule(),
             predicted={"best_alpha": pred_best, "factor": {f"{a:g}": factor.evaluate(alpha=a) for a in alphas},
                        "t_crit": t_crit},
             measured={"best_alpha": meas_best, "per_alpha": table,
-                      "n<=d_ratio_to_relu": {f"{a:g}": small_means[a] / base for a in alphas}},
+                      "n<=d_ratio_to_relu": small_ratio},
             domain=f"inside for n={params['n']} > d={params['d']} (bias-coordinate data); n ≤ d is reported as a finding",
             findings=findings,
         )
+
+    @staticmethod
+    def _rule() -> str:
+        return ("(1) λ_min of the analytic H̃_α (kernel formula on the measured data) must lie in "
+                "[factor·λ_min(N)/π, factor·μ*/π] for every α and draw (exact up to 1e-9 relative: a proven "
+                "inequality); (2) the width-m Gram's λ_min must not lie above it by more than t_crit standard "
+                f"errors — the SE from the spread of the Rayleigh quotient over {_GROUPS} independent neuron groups, "
+                f"t_crit the one-sided Student-t value ({_GROUPS - 1} d.o.f.) with Bonferroni at family-wise error "
+                f"{_FAMILY_ERROR:g}; one-sided because λ_min(H^(m)) ≤ v*ᵀH^(m)v*, an unbiased estimate of λ_min(H̃_α), "
+                "while eigenvalue repulsion biases λ_min(H^(m)) downwards; (3) the α with the largest measured mean "
+                "λ_min must be the α with the largest predicted factor, unless the gap is within t SE")
 
     def mutants(self) -> list[Mutant]:
         a = B.alpha

@@ -58,20 +58,25 @@ class SmoothVsNonsmooth(Check):
         return smooth_vs_leaky_run(p["n"], p["d"], p["d_sub"], p["m"], p["alphas"], p["smooth"], p["other"],
                                    p["hermite_terms"], unit.seed, device)
 
-    def decide(self, measurements: Mapping[str, Mapping[str, Any]], bounds_by_role: Mapping[str, Bound],
-               params: Mapping[str, Any]) -> Decision:
-        d_sub = params["d_sub"]
-        problems: list[str] = []
-        # (1) polynomial activation: singular exactly from the predicted n on
+    @staticmethod
+    def _poly_test(measurements: Any, bounds_by_role: Mapping[str, Bound], d_sub: int
+                   ) -> tuple[float, list[dict[str, Any]], list[str]]:
+        """(1) quadratic activation: singular (λ_min ≤ 1e-10·λ_max) exactly from the predicted n on."""
         thr = bounds_by_role["poly_threshold"].evaluate(d_sub=d_sub, p_deg=2)
-        poly_rows = []
+        rows, problems = [], []
         for unit, m in sorted(measurements.select(kind="poly"), key=lambda ur: ur[0].key):
             n = int(unit.params["n"])
             singular = m["lambda_min"] <= _SINGULAR * m["lambda_max"]
-            poly_rows.append({"n": n, "lambda_min_rel": m["lambda_min"] / m["lambda_max"], "singular": singular})
+            rows.append({"n": n, "lambda_min_rel": m["lambda_min"] / m["lambda_max"], "singular": singular})
             if singular != (n >= thr):
                 problems.append(f"quadratic activation at n={n}: {'singular' if singular else 'non-singular'}, "
                                 f"predicted {'singular' if n >= thr else 'non-singular'} from n ≥ {thr:g}")
+        return thr, rows, problems
+
+    def decide(self, measurements: Mapping[str, Mapping[str, Any]], bounds_by_role: Mapping[str, Bound],
+               params: Mapping[str, Any]) -> Decision:
+        d_sub = params["d_sub"]
+        thr, poly_rows, problems = self._poly_test(measurements, bounds_by_role, d_sub)
         # (2a) smooth: −log λ_min grows at least like n^{1/(2d')} (else exp(−C n^{1/(2d')}) fails for every C)
         expo_pred = self._loglog_exponent(bounds_by_role["smooth_upper"], d_sub)
         rows, slopes = [], {}
