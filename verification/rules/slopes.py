@@ -14,27 +14,30 @@ __all__ = ["SlopeFit", "fit_common_slope", "fit_slope"]
 
 @dataclass(frozen=True)
 class SlopeFit:
-    """Least-squares line y = intercept + slope·x with the slope"s standard error."""
+    """Least-squares line y = intercept + slope·x with the slope's standard error.
+
+    ``df`` is the residual degrees of freedom behind ``se``: n − 2 for one line, N − G − 1 for one
+    slope shared by G groups with their own intercepts. Every t quantile of the fit uses it.
+    """
 
     slope: float
     intercept: float
     se: float
     n: int
+    df: int
+
+    def quantile(self, level: float = 0.95) -> float:
+        """Two-sided Student-t quantile t_{(1+level)/2, df}."""
+        return float(stats.t.ppf(0.5 + level / 2, max(self.df, 1)))
 
     def ci(self, level: float = 0.95) -> tuple[float, float]:
-        """Two-sided confidence interval for the slope (Student t, n − 2 d.o.f.)."""
-        q = float(stats.t.ppf(0.5 + level / 2, max(self.n - 2, 1)))
+        """Two-sided confidence interval for the slope (Student t, ``df`` d.o.f.)."""
+        q = self.quantile(level)
         return self.slope - q * self.se, self.slope + q * self.se
 
 
-
-def fit_slope(x: Sequence[float], y: Sequence[float]) -> SlopeFit:
-    """OLS slope of y on x with its residual-based standard error (needs ≥ 3 points)."""
-    xa, ya = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    if xa.shape != ya.shape or xa.ndim != 1 or xa.size < 3:
-        raise ValueError(f"need ≥ 3 paired points, got x {xa.shape} and y {ya.shape}")
-    if not (np.all(np.isfinite(xa)) and np.all(np.isfinite(ya))):
-        raise ValueError("x and y must be finite")
+def _ols(xa: np.ndarray, ya: np.ndarray, df: int) -> tuple[float, float, float]:
+    """Slope, intercept and slope SE of y on x, the residual variance divided by ``df``."""
     xc = xa - xa.mean()
     sxx = float(xc @ xc)
     if sxx == 0:
@@ -42,21 +45,45 @@ def fit_slope(x: Sequence[float], y: Sequence[float]) -> SlopeFit:
     slope = float(xc @ (ya - ya.mean()) / sxx)
     intercept = float(ya.mean() - slope * xa.mean())
     resid = ya - intercept - slope * xa
-    se = math.sqrt(float(resid @ resid) / max(xa.size - 2, 1) / sxx)
-    return SlopeFit(slope, intercept, se, int(xa.size))
+    se = math.sqrt(float(resid @ resid) / max(df, 1) / sxx)
+    return slope, intercept, se
 
+
+def _finite_pairs(x: Sequence[float], y: Sequence[float], minimum: int) -> tuple[np.ndarray, np.ndarray]:
+    xa, ya = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if xa.shape != ya.shape or xa.ndim != 1 or xa.size < minimum:
+        raise ValueError(f"need ≥ {minimum} paired points, got x {xa.shape} and y {ya.shape}")
+    if not (np.all(np.isfinite(xa)) and np.all(np.isfinite(ya))):
+        raise ValueError("x and y must be finite")
+    return xa, ya
+
+
+def fit_slope(x: Sequence[float], y: Sequence[float]) -> SlopeFit:
+    """OLS slope of y on x with its residual-based standard error (needs ≥ 3 points; df = n − 2)."""
+    xa, ya = _finite_pairs(x, y, 3)
+    slope, intercept, se = _ols(xa, ya, xa.size - 2)
+    return SlopeFit(slope, intercept, se, int(xa.size), int(xa.size - 2))
 
 
 def fit_common_slope(groups: Sequence[tuple[Sequence[float], Sequence[float]]]) -> SlopeFit:
-    """One slope shared by several groups of (x, y) points, each with its own intercept.
+    """One slope shared by G groups of (x, y) points, each with its own intercept (fixed effects).
 
     Each group is centred on its own means and the centred points are pooled into one OLS fit — e.g.
     log error against log width for several α, whose levels differ but whose rate the theory fixes.
+    The model has G intercepts and one slope, so the residual degrees of freedom are N − G − 1 (N
+    points in all); the SE and every t quantile use them. ``intercept`` is 0 (the centred fit).
     """
-    xs: list[float] = []
-    ys: list[float] = []
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
     for gx, gy in groups:
-        ax, ay = np.asarray(gx, dtype=np.float64), np.asarray(gy, dtype=np.float64)
-        xs += list(ax - ax.mean())
-        ys += list(ay - ay.mean())
-    return fit_slope(xs, ys)
+        ax, ay = _finite_pairs(gx, gy, 1)
+        xs.append(ax - ax.mean())
+        ys.append(ay - ay.mean())
+    if not xs:
+        raise ValueError("need at least one group")
+    xa, ya = np.concatenate(xs), np.concatenate(ys)
+    df = int(xa.size - len(xs) - 1)
+    if df < 1:
+        raise ValueError(f"{xa.size} points in {len(xs)} groups leave no residual degrees of freedom")
+    slope, _, se = _ols(xa, ya, df)
+    return SlopeFit(slope, 0.0, se, int(xa.size), df)

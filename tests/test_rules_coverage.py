@@ -1,0 +1,88 @@
+"""Coverage of the intervals in verification/rules/ and the size of its tests, by simulation.
+
+Fixed seeds, a few thousand replicates, Gaussian errors (the model every rule assumes): each 95 %
+interval must cover the true value in 95 % ± 2 % of the replicates, and each level-0.05 test must
+reject a true null in 5 % ± 2 %. The binomial standard error of a coverage estimated from 4000
+replicates is √(0.95·0.05/4000) ≈ 0.0034, so ±2 % is a ≈ 6 SE band: a wrong degrees-of-freedom count
+(e.g. n − 2 instead of N − G − 1 in a fixed-effects fit, SE ~11 % too small) fails it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from verification.rules import fit_common_slope, fit_slope, mean_ci
+from verification.rules.slopes import SlopeFit
+
+REPS = 4000
+TOL = 0.02
+
+
+def _coverage(fits: list[SlopeFit], truth: float, level: float = 0.95) -> float:
+    lo, hi = np.array([f.ci(level) for f in fits]).T
+    return float(np.mean((lo <= truth) & (truth <= hi)))
+
+
+def test_fit_slope_ci_has_nominal_coverage() -> None:
+    rng = np.random.default_rng(11)
+    x = np.log([64, 256, 1024, 4096, 16384])
+    y = 0.3 - 0.5 * x + rng.normal(0.0, 0.2, size=(REPS, x.size))  # few points: t, not normal, quantiles matter
+    fits = [fit_slope(x, yy) for yy in y]
+    assert abs(_coverage(fits, -0.5) - 0.95) <= TOL
+    assert all(f.df == x.size - 2 for f in fits)
+
+
+@pytest.mark.parametrize(("groups", "per_group"), [(3, 4), (2, 9), (6, 3)])
+def test_fit_common_slope_ci_has_nominal_coverage(groups: int, per_group: int) -> None:
+    rng = np.random.default_rng(100 + groups)
+    x = np.log(np.geomspace(500, 8000, per_group))
+    levels = rng.normal(0.0, 3.0, size=groups)  # intercepts differ by group, the slope does not
+    noise = rng.normal(0.0, 0.15, size=(REPS, groups, per_group))
+    fits = [fit_common_slope([(x, levels[g] - 0.5 * x + noise[r, g]) for g in range(groups)]) for r in range(REPS)]
+    assert all(f.df == groups * per_group - groups - 1 for f in fits)
+    assert abs(_coverage(fits, -0.5) - 0.95) <= TOL
+
+
+def test_fit_common_slope_matches_dummy_variable_ols() -> None:
+    """Same slope, SE and d.o.f. as the explicit design matrix [x, one indicator per group]."""
+    rng = np.random.default_rng(5)
+    gx = [rng.normal(size=5), rng.normal(size=7), rng.normal(size=4)]
+    gy = [1.0 + 2 * g + 0.1 * k + rng.normal(0, 0.3, g.size) for k, g in enumerate(gx)]
+    fit = fit_common_slope(list(zip(gx, gy, strict=True)))
+    x, y = np.concatenate(gx), np.concatenate(gy)
+    dummies = np.zeros((x.size, len(gx)))
+    start = 0
+    for k, g in enumerate(gx):
+        dummies[start:start + g.size, k] = 1
+        start += g.size
+    design = np.column_stack([x, dummies])
+    beta, rss, *_ = np.linalg.lstsq(design, y, rcond=None)
+    df = x.size - design.shape[1]
+    cov = float(rss[0]) / df * np.linalg.inv(design.T @ design)
+    assert fit.df == df
+    assert fit.slope == pytest.approx(beta[0], rel=1e-12)
+    assert fit.se == pytest.approx(np.sqrt(cov[0, 0]), rel=1e-10)
+
+
+@pytest.mark.parametrize("size", [3, 5, 20])
+def test_mean_ci_has_nominal_coverage(size: int) -> None:
+    rng = np.random.default_rng(200 + size)
+    v = rng.normal(1.7, 0.4, size=(REPS, size))
+    hits = 0
+    for row in v:
+        mean, half = mean_ci(row, 0.95)
+        hits += abs(mean - 1.7) <= half
+    assert abs(hits / REPS - 0.95) <= TOL
+
+
+def test_slope_t_test_has_nominal_size() -> None:
+    """|slope − truth| > t_{0.975, df}·SE rejects a true slope in 5 % of replicates (common-slope fit)."""
+    rng = np.random.default_rng(7)
+    x = np.log([500.0, 2000.0, 8000.0])
+    rejections = 0
+    for _ in range(REPS):
+        groups = [(np.repeat(x, 3), -0.5 * np.repeat(x, 3) + k + rng.normal(0, 0.1, 9)) for k in range(2)]
+        f = fit_common_slope(groups)
+        rejections += abs(f.slope + 0.5) > f.quantile(0.95) * f.se
+    assert abs(rejections / REPS - 0.05) <= TOL
