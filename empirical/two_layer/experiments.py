@@ -33,6 +33,7 @@ __all__ = [
     "polynomial_gram_run",
     "sandwich_run",
     "smooth_vs_leaky_run",
+    "upper_to_symmetric",
 ]
 
 
@@ -141,11 +142,27 @@ def du_gd_run(n: int, d: int, m: int, alpha: float, eta: float, steps: int, seed
 
 def arora_run(n: int, d: int, m: int, alpha: float, eta: float, steps: int, init_scale: float, every: int,
               seed: int, device: Any) -> dict[str, Any]:
-    """GD from a small initialisation (κ_init = ``init_scale``): data, r(0) = y − u(0) and ‖y − u(t)‖ every ``every`` steps."""
+    """GD from a small initialisation (κ_init = ``init_scale``).
+
+    Returns the data, r(0) = y − u(0), ‖y − u(t)‖ every ``every`` steps, the upper triangle of the
+    width-m Gram H^(m)(0) at initialisation with its largest eigenvalue, and the relative weight movement
+    ‖W_T − W_0‖_F/‖W_0‖_F (the lazy-regime measure).
+    """
     x = sphere_with_bias(n, d, seed=seed, device=device)
     y = labels(x, seed=seed)
     net = TwoLayerNet(d, m, leaky_relu(alpha), seed=60_000 + seed, init_scale=init_scale, device=device)
     r0 = (y - net(x).detach()).cpu().numpy()
+    h0 = net.gram(x)
+    w0_norm = float(torch.linalg.norm(net.W.detach()))
+    iu = torch.triu_indices(n, n)
     trace = gradient_descent(net, x, y, eta, steps)
     return {"x": x.cpu().numpy(), "r0": r0, "residual": trace.residual_norm[::every],
-            "diverged_at": trace.diverged_at}
+            "diverged_at": trace.diverged_at, "gram0_upper": h0[iu[0], iu[1]].cpu().numpy(),
+            "lambda_max0": float(eigvalsh(h0)[-1]), "weight_change_rel": trace.weight_change / w0_norm}
+
+
+def upper_to_symmetric(upper: Any, n: int) -> np.ndarray:
+    """The symmetric n×n matrix whose upper triangle (row-major, diagonal included) is ``upper``."""
+    h = np.zeros((n, n))
+    h[np.triu_indices(n)] = np.asarray(upper, dtype=np.float64)
+    return h + np.triu(h, 1).T

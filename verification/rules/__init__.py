@@ -5,7 +5,7 @@ explicit model-error allowance that the calling check must justify in its ``rule
 """
 
 from empirical.rates import spread as seed_spread
-from verification.rules.intervals import max_abs_z, mean_ci
+from verification.rules.intervals import max_abs_z, mean_ci, weighted_mean_se
 from verification.rules.multiple import bonferroni_z
 from verification.rules.power import detectable, power_entry, underpowered
 from verification.rules.ranks import kendall_tau_test
@@ -28,4 +28,5 @@ __all__ = [
     "power_entry",
     "seed_spread",
     "underpowered",
+    "weighted_mean_se",
 ]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
-__all__ = ["max_abs_z", "mean_ci"]
+__all__ = ["max_abs_z", "mean_ci", "weighted_mean_se"]
 
 
 def max_abs_z(measured: np.ndarray, predicted: np.ndarray, se: np.ndarray) -> tuple[float, int]:
@@ -32,3 +32,20 @@ def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float]
         return float(v.mean()), math.inf
     q = float(stats.t.ppf(0.5 + level / 2, v.size - 1))
     return float(v.mean()), q * float(v.std(ddof=1)) / math.sqrt(v.size)
+
+
+def weighted_mean_se(values: Sequence[float], weights: Sequence[float]) -> tuple[float, float, int]:
+    """Weighted mean Σw_k v_k/Σw_k, its sandwich (heteroscedasticity-robust) standard error and d.o.f. N − 1.
+
+    SE² = N/(N − 1)·Σ w_k²(v_k − v̄)²/(Σ w_k)²: with inverse-variance weights it estimates the variance of
+    the weighted mean without assuming the variances' scale (e.g. weights ∝ m for an error whose variance is
+    ∝ 1/m). Needs ≥ 2 finite values and positive weights.
+    """
+    v, w = np.asarray(values, dtype=np.float64).ravel(), np.asarray(weights, dtype=np.float64).ravel()
+    if v.shape != w.shape or v.size < 2:
+        raise ValueError(f"need ≥ 2 paired values and weights, got {v.shape} and {w.shape}")
+    if not (np.all(np.isfinite(v)) and np.all(np.isfinite(w)) and np.all(w > 0)):
+        raise ValueError("values must be finite and weights finite and positive")
+    mean = float(w @ v / w.sum())
+    se = math.sqrt(v.size / (v.size - 1) * float(np.sum(w**2 * (v - mean) ** 2))) / float(w.sum())
+    return mean, se, int(v.size - 1)

@@ -13,7 +13,7 @@ from bounds import Bound
 from empirical.eigen import eigvalsh
 from empirical.gram.analytic import kernel_matrix
 
-__all__ = ["FAMILY_ERROR", "GROUPS", "analytic_lambda_min", "diverged", "one_sided_t", "sorted_select"]
+__all__ = ["FAMILY_ERROR", "GROUPS", "analytic_lambda_min", "diverged", "one_sided_t", "sorted_select", "t_two_sided"]
 
 #: family-wise error of every multiple-comparison rule of the slice
 FAMILY_ERROR = 1e-3
@@ -42,3 +42,8 @@ def diverged(measurements: Any) -> str | None:
 def analytic_lambda_min(x: Any, kernel: Bound, alpha: float) -> float:
     """λ_min of the analytic kernel matrix of ``kernel`` at α on the data ``x`` (float64)."""
     return float(eigvalsh(kernel_matrix(torch.as_tensor(np.asarray(x)), kernel, alpha=alpha))[0])
+
+
+def t_two_sided(tests: int, df: int) -> float:
+    """Two-sided Student-t critical value (``df`` d.o.f.) with Bonferroni over ``tests`` at FAMILY_ERROR."""
+    return float(stats.t.isf(FAMILY_ERROR / (2 * tests), max(df, 1)))
