@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from verification.rules import fit_common_slope, fit_slope, mean_ci
+from verification.rules import fit_common_intercept, fit_common_slope, fit_slope, mean_ci, weighted_mean_se
 from verification.rules.slopes import SlopeFit
 
 REPS = 4000
@@ -86,3 +86,41 @@ def test_slope_t_test_has_nominal_size() -> None:
         f = fit_common_slope(groups)
         rejections += abs(f.slope + 0.5) > f.quantile(0.95) * f.se
     assert abs(rejections / REPS - 0.05) <= TOL
+
+
+def test_fit_slope_intercept_ci_has_nominal_coverage() -> None:
+    rng = np.random.default_rng(21)
+    x = 1 / np.sqrt([1000.0, 4000.0, 1000.0, 4000.0, 16000.0])  # an extrapolation to x = 0, as the checks use it
+    y = 0.2 - 8.0 * x + rng.normal(0.0, 0.05, size=(REPS, x.size))
+    fits = [fit_slope(x, yy) for yy in y]
+    lo, hi = np.array([f.intercept_ci(0.95) for f in fits]).T
+    assert abs(float(np.mean((lo <= 0.2) & (hi >= 0.2))) - 0.95) <= TOL
+
+
+def test_fit_common_intercept_ci_has_nominal_coverage_and_matches_lstsq() -> None:
+    rng = np.random.default_rng(31)
+    x = np.repeat(1 / np.sqrt([1000.0, 4000.0]), 3)
+    slopes = [-11.0, -7.0, -4.0]
+    hits = 0
+    for _ in range(REPS):
+        fit = fit_common_intercept([(x, 0.0 + b * x + rng.normal(0, 0.06, x.size)) for b in slopes])
+        lo, hi = fit.ci(0.95)
+        hits += lo <= 0.0 <= hi
+    assert fit.df == 3 * x.size - 3 - 1
+    assert abs(hits / REPS - 0.95) <= TOL
+
+
+def test_weighted_mean_se_has_nominal_coverage_under_heteroscedastic_noise() -> None:
+    """Values with SD ∝ m^(-1/2), weights m: the t-interval from the weighted-mean t-interval covers the mean ~95 %."""
+    from scipy import stats
+
+    rng = np.random.default_rng(41)
+    m = np.repeat([500.0, 2000.0, 8000.0, 32000.0], 6)
+    q = stats.t.ppf(0.975, m.size - 1)
+    hits = 0
+    for _ in range(REPS):
+        v = 1.0 + rng.normal(0, 1, m.size) * 3 / np.sqrt(m)
+        mean, se, df = weighted_mean_se(v, m)
+        hits += abs(mean - 1.0) <= q * se
+    assert df == m.size - 1
+    assert abs(hits / REPS - 0.95) <= TOL

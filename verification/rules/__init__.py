@@ -10,15 +10,17 @@ from verification.rules.multiple import bonferroni_z
 from verification.rules.power import detectable, power_entry, underpowered
 from verification.rules.ranks import kendall_tau_test
 from verification.rules.regime import Condition, gate_reason
-from verification.rules.slopes import SlopeFit, fit_common_slope, fit_slope
+from verification.rules.slopes import InterceptFit, SlopeFit, fit_common_intercept, fit_common_slope, fit_slope
 from verification.rules.verdicts import combine
 
 __all__ = [
     "Condition",
+    "InterceptFit",
     "SlopeFit",
     "bonferroni_z",
     "combine",
     "detectable",
+    "fit_common_intercept",
     "fit_common_slope",
     "fit_slope",
     "gate_reason",

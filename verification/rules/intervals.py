@@ -35,11 +35,11 @@ def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float]
 
 
 def weighted_mean_se(values: Sequence[float], weights: Sequence[float]) -> tuple[float, float, int]:
-    """Weighted mean Σw_k v_k/Σw_k, its sandwich (heteroscedasticity-robust) standard error and d.o.f. N − 1.
+    """Inverse-variance weighted mean v̄ = Σw_k v_k/Σw_k, its standard error and d.o.f. N − 1.
 
-    SE² = N/(N − 1)·Σ w_k²(v_k − v̄)²/(Σ w_k)²: with inverse-variance weights it estimates the variance of
-    the weighted mean without assuming the variances' scale (e.g. weights ∝ m for an error whose variance is
-    ∝ 1/m). Needs ≥ 2 finite values and positive weights.
+    Model: Var(v_k) = σ²/w_k with σ² unknown (e.g. weights m for an error whose variance is ∝ 1/m).
+    σ̂² = Σ w_k(v_k − v̄)²/(N − 1) and SE² = σ̂²/Σw_k; (v̄ − μ)/SE is then exactly Student t with N − 1 d.o.f.
+    for Gaussian v_k. Needs ≥ 2 finite values and positive weights.
     """
     v, w = np.asarray(values, dtype=np.float64).ravel(), np.asarray(weights, dtype=np.float64).ravel()
     if v.shape != w.shape or v.size < 2:
@@ -47,5 +47,5 @@ def weighted_mean_se(values: Sequence[float], weights: Sequence[float]) -> tuple
     if not (np.all(np.isfinite(v)) and np.all(np.isfinite(w)) and np.all(w > 0)):
         raise ValueError("values must be finite and weights finite and positive")
     mean = float(w @ v / w.sum())
-    se = math.sqrt(v.size / (v.size - 1) * float(np.sum(w**2 * (v - mean) ** 2))) / float(w.sum())
-    return mean, se, int(v.size - 1)
+    sigma2 = float(w @ (v - mean) ** 2) / (v.size - 1)
+    return mean, math.sqrt(sigma2 / float(w.sum())), int(v.size - 1)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["SlopeFit", "fit_common_slope", "fit_slope"]
+__all__ = ["InterceptFit", "SlopeFit", "fit_common_intercept", "fit_common_slope", "fit_slope"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ class SlopeFit:
     se: float
     n: int
     df: int
+    #: standard error of the intercept (NaN for the centred common-slope fit, whose intercept is not estimated)
+    intercept_se: float = float("nan")
 
     def quantile(self, level: float = 0.95) -> float:
         """Two-sided Student-t quantile t_{(1+level)/2, df}."""
@@ -35,9 +37,38 @@ class SlopeFit:
         q = self.quantile(level)
         return self.slope - q * self.se, self.slope + q * self.se
 
+    def intercept_ci(self, level: float = 0.95) -> tuple[float, float]:
+        """Two-sided confidence interval for the intercept (Student t, ``df`` d.o.f.) — the value at x = 0."""
+        q = self.quantile(level)
+        return self.intercept - q * self.intercept_se, self.intercept + q * self.intercept_se
 
-def _ols(xa: np.ndarray, ya: np.ndarray, df: int) -> tuple[float, float, float]:
-    """Slope, intercept and slope SE of y on x, the residual variance divided by ``df``."""
+
+@dataclass(frozen=True)
+class InterceptFit:
+    """y = intercept + slope_g·x: one intercept shared by G groups, each with its own slope.
+
+    E.g. an extrapolation to x = m^(-1/2) = 0 (infinite width) from several α whose finite-width
+    corrections differ but whose limit the theory fixes. ``df`` = N − G − 1.
+    """
+
+    intercept: float
+    se: float
+    slopes: tuple[float, ...]
+    n: int
+    df: int
+
+    def quantile(self, level: float = 0.95) -> float:
+        """Two-sided Student-t quantile t_{(1+level)/2, df}."""
+        return float(stats.t.ppf(0.5 + level / 2, max(self.df, 1)))
+
+    def ci(self, level: float = 0.95) -> tuple[float, float]:
+        """Two-sided confidence interval for the shared intercept."""
+        q = self.quantile(level)
+        return self.intercept - q * self.se, self.intercept + q * self.se
+
+
+def _ols(xa: np.ndarray, ya: np.ndarray, df: int) -> tuple[float, float, float, float]:
+    """Slope, intercept, slope SE and intercept SE of y on x, the residual variance divided by ``df``."""
     xc = xa - xa.mean()
     sxx = float(xc @ xc)
     if sxx == 0:
@@ -45,8 +76,8 @@ def _ols(xa: np.ndarray, ya: np.ndarray, df: int) -> tuple[float, float, float]:
     slope = float(xc @ (ya - ya.mean()) / sxx)
     intercept = float(ya.mean() - slope * xa.mean())
     resid = ya - intercept - slope * xa
-    se = math.sqrt(float(resid @ resid) / max(df, 1) / sxx)
-    return slope, intercept, se
+    s2 = float(resid @ resid) / max(df, 1)
+    return slope, intercept, math.sqrt(s2 / sxx), math.sqrt(s2 * (1 / xa.size + float(xa.mean()) ** 2 / sxx))
 
 
 def _finite_pairs(x: Sequence[float], y: Sequence[float], minimum: int) -> tuple[np.ndarray, np.ndarray]:
@@ -61,8 +92,8 @@ def _finite_pairs(x: Sequence[float], y: Sequence[float], minimum: int) -> tuple
 def fit_slope(x: Sequence[float], y: Sequence[float]) -> SlopeFit:
     """OLS slope of y on x with its residual-based standard error (needs ≥ 3 points; df = n − 2)."""
     xa, ya = _finite_pairs(x, y, 3)
-    slope, intercept, se = _ols(xa, ya, xa.size - 2)
-    return SlopeFit(slope, intercept, se, int(xa.size), int(xa.size - 2))
+    slope, intercept, se, ise = _ols(xa, ya, xa.size - 2)
+    return SlopeFit(slope, intercept, se, int(xa.size), int(xa.size - 2), ise)
 
 
 def fit_common_slope(groups: Sequence[tuple[Sequence[float], Sequence[float]]]) -> SlopeFit:
@@ -85,5 +116,32 @@ def fit_common_slope(groups: Sequence[tuple[Sequence[float], Sequence[float]]]) 
     df = int(xa.size - len(xs) - 1)
     if df < 1:
         raise ValueError(f"{xa.size} points in {len(xs)} groups leave no residual degrees of freedom")
-    slope, _, se = _ols(xa, ya, df)
+    slope, _, se, _ = _ols(xa, ya, df)
     return SlopeFit(slope, 0.0, se, int(xa.size), df)
+
+
+def fit_common_intercept(groups: Sequence[tuple[Sequence[float], Sequence[float]]]) -> InterceptFit:
+    """OLS of y = c + b_g·x over G groups (one shared intercept c, a slope per group), with c's standard error.
+
+    Design matrix [1, x·1{group g}]; residual d.o.f. N − G − 1. Each group needs ≥ 2 distinct x.
+    """
+    rows, ys = [], []
+    gs = list(groups)
+    for k, (gx, gy) in enumerate(gs):
+        ax, ay = _finite_pairs(gx, gy, 2)
+        if np.ptp(ax) == 0:
+            raise ValueError(f"group {k} has no spread in x")
+        block = np.zeros((ax.size, len(gs) + 1))
+        block[:, 0], block[:, k + 1] = 1.0, ax
+        rows.append(block)
+        ys.append(ay)
+    if not rows:
+        raise ValueError("need at least one group")
+    design, y = np.vstack(rows), np.concatenate(ys)
+    df = int(y.size - design.shape[1])
+    if df < 1:
+        raise ValueError(f"{y.size} points in {len(gs)} groups leave no residual degrees of freedom")
+    beta, *_ = np.linalg.lstsq(design, y, rcond=None)
+    resid = y - design @ beta
+    cov = float(resid @ resid) / df * np.linalg.inv(design.T @ design)
+    return InterceptFit(float(beta[0]), math.sqrt(float(cov[0, 0])), tuple(float(b) for b in beta[1:]), int(y.size), df)
