@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from verification.rules import fit_common_intercept, fit_common_slope, fit_slope, mean_ci, weighted_mean_se
+from verification.rules import fit_common_intercept, fit_common_slope, fit_group_lines, fit_slope, mean_ci, weighted_mean_se
 from verification.rules.slopes import SlopeFit
 
 REPS = 4000
@@ -124,3 +124,18 @@ def test_weighted_mean_se_has_nominal_coverage_under_heteroscedastic_noise() -> 
         hits += abs(mean - 1.0) <= q * se
     assert df == m.size - 1
     assert abs(hits / REPS - 0.95) <= TOL
+
+
+def test_fit_group_lines_intercepts_have_nominal_coverage() -> None:
+    rng = np.random.default_rng(51)
+    x = np.repeat(1 / np.sqrt([1000.0, 4000.0]), 3)
+    truth = [(0.1, -9.0), (-0.2, -5.0), (0.0, -2.0)]
+    hits, total = 0, 0
+    for _ in range(REPS // 2):
+        fits = fit_group_lines([(x, a + b * x + rng.normal(0, 0.06, x.size)) for a, b in truth])
+        for f, (a, _) in zip(fits, truth, strict=True):
+            lo, hi = f.intercept_ci(0.95)
+            hits += lo <= a <= hi
+            total += 1
+    assert fits[0].df == 3 * x.size - 6
+    assert abs(hits / total - 0.95) <= TOL

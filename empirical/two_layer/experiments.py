@@ -127,16 +127,20 @@ def smooth_vs_leaky_run(n: int, d: int, d_sub: int, m: int, alphas: Sequence[flo
 
 
 def du_gd_run(n: int, d: int, m: int, alpha: float, eta: float, steps: int, seed: int, device: Any) -> dict[str, Any]:
-    """GD on a DZPS net (same initial W for every α of one seed): loss curve, Gram spectrum edges at the start,
-    λ_min at the end and the relative weight movement ‖W_T − W_0‖_F/√(md)."""
+    """GD on a DZPS net (same initial W for every α of one seed).
+
+    Returns the loss curve, the data and r(0) = y − u(0), the Gram spectrum edges at the start, λ_min
+    at the end and the relative weight movement ‖W_T − W_0‖_F/√(md) (‖W_0‖_F ≈ √(md) for N(0, I) rows).
+    """
     x = sphere_with_bias(n, d, seed=seed, device=device)
     y = labels(x, seed=seed)
     net = TwoLayerNet(d, m, leaky_relu(alpha), seed=50_000 + seed, device=device)
+    r0 = (y - net(x).detach()).cpu().numpy()
     ev0 = eigvalsh(net.gram(x))
     trace = gradient_descent(net, x, y, eta, steps)
     lam_end = float("nan") if trace.diverged_at is not None else float(eigvalsh(net.gram(x))[0])
     return {"loss": trace.loss, "diverged_at": trace.diverged_at, "lambda0": float(ev0[0]),
-            "lambda_max0": float(ev0[-1]), "lambda_min_end": lam_end,
+            "lambda_max0": float(ev0[-1]), "lambda_min_end": lam_end, "x": x.cpu().numpy(), "r0": r0,
             "weight_change_rel": trace.weight_change / float(np.sqrt(m * d))}
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["InterceptFit", "SlopeFit", "fit_common_intercept", "fit_common_slope", "fit_slope"]
+__all__ = ["InterceptFit", "SlopeFit", "fit_common_intercept", "fit_common_slope", "fit_group_lines", "fit_slope"]
 
 
 @dataclass(frozen=True)
@@ -145,3 +145,30 @@ def fit_common_intercept(groups: Sequence[tuple[Sequence[float], Sequence[float]
     resid = y - design @ beta
     cov = float(resid @ resid) / df * np.linalg.inv(design.T @ design)
     return InterceptFit(float(beta[0]), math.sqrt(float(cov[0, 0])), tuple(float(b) for b in beta[1:]), int(y.size), df)
+
+
+def fit_group_lines(groups: Sequence[tuple[Sequence[float], Sequence[float]]]) -> list[SlopeFit]:
+    """A line y = a_g + b_g·x per group, with the residual variance pooled over the groups.
+
+    Each group keeps its own intercept and slope; the standard errors use the pooled variance
+    Σ RSS_g/(N − 2G), so every fit has df = N − 2G (more than the n_g − 2 of separate fits when the
+    noise level is common, e.g. extrapolations to x = 0 for several α measured the same way).
+    """
+    parts = []
+    for gx, gy in groups:
+        xa, ya = _finite_pairs(gx, gy, 2)
+        slope, intercept, _, _ = _ols(xa, ya, 1)
+        resid = ya - intercept - slope * xa
+        parts.append((xa, slope, intercept, float(resid @ resid)))
+    n_all = sum(p[0].size for p in parts)
+    df = n_all - 2 * len(parts)
+    if df < 1:
+        raise ValueError(f"{n_all} points in {len(parts)} groups leave no residual degrees of freedom")
+    s2 = sum(p[3] for p in parts) / df
+    out = []
+    for xa, slope, intercept, _ in parts:
+        xc = xa - xa.mean()
+        sxx = float(xc @ xc)
+        out.append(SlopeFit(slope, intercept, math.sqrt(s2 / sxx), int(xa.size), df,
+                            math.sqrt(s2 * (1 / xa.size + float(xa.mean()) ** 2 / sxx))))
+    return out
