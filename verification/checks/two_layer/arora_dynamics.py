@@ -95,7 +95,7 @@ class AroraDynamics(Check):
 
     # ------------------------------------------------------------------ sub-tests
     def _kernel_test(self, measurements: Any, kernel: Bound, alphas: Sequence[float]) -> tuple[str, dict, dict]:
-        """Per α: δ̂ = weighted mean of ŝ − 1 (weights m: Var ŝ ∝ 1/m); |δ̂| ≤ t·SE (inverse-variance weights, scale estimated), Bonferroni over α."""
+        """Per α: δ̂ = weighted mean of ŝ − 1 (weights m: Var ŝ ∝ 1/m, scale estimated); |δ̂| ≤ t·SE, Bonferroni over α."""
         out, worst_detect, verdicts = {}, 0.0, {}
         for a in alphas:
             rows = [(u.params["m"], self._alpha_term_scale(u, m, kernel)) for u, m in sorted_select(measurements, alpha=a)]
