@@ -27,6 +27,7 @@ __all__ = [
     "du_gd_run",
     "finite_width_gram_run",
     "gram_at_width",
+    "kernel_moments_run",
     "key_seed",
     "lambda_min_bounds_run",
     "lambda_min_bracket_width_m",
@@ -81,6 +82,33 @@ def lambda_min_bracket_width_m(x: torch.Tensor, alpha: float, m: int, seed: int,
     rayleigh = torch.stack([v @ hp @ v for hp in parts])
     return {"lower": float(vals[0]), "lower_se": float(rayleigh.std() / np.sqrt(groups)),
             "upper": float(lower_q.mean()), "upper_se": float(lower_q.std() / np.sqrt(groups))}
+
+
+def kernel_moments_run(rho: Sequence[float], alpha: float, samples: int, seed: int, k_max: int = 7) -> dict[str, Any]:
+    """Monte-Carlo moments of the *unnormalised* σ'_α, with standard errors (float64, CPU generator).
+
+    ``nu[k]`` = E[σ'_α(g)·h_k(g)], h_k = He_k/√k! (orthonormal Hermite), g ~ N(0, 1), k = 0..k_max; and per ρ,
+    ``fourth[i]`` = E[σ'_α(u)²σ'_α(v)²] for (u, v) standard bivariate normal with correlation ρ_i; and
+    ``second`` = E[σ_α(g)²] (whose inverse is the normaliser c_σ).
+    """
+    from math import factorial, sqrt
+
+    gen = torch.Generator().manual_seed(int(seed))
+    z = torch.randn(2, samples, generator=gen, dtype=torch.float64)
+    act = leaky_relu(alpha)
+    ds = lambda t: act.derivative(t) / act.scale  # noqa: E731  (σ'_α itself, without c_φ)
+    g, dg = z[0], ds(z[0])
+    herm = [torch.ones_like(g), g.clone()]
+    for k in range(1, k_max):
+        herm.append(g * herm[k] - k * herm[k - 1])  # He_{k+1} = g·He_k − k·He_{k−1}
+    terms = torch.stack([dg * herm[k] / sqrt(factorial(k)) for k in range(k_max + 1)])
+    r = torch.as_tensor(np.asarray(rho, dtype=np.float64))[:, None]
+    v = r * z[0] + torch.sqrt(torch.clamp(1 - r**2, min=0.0)) * z[1]
+    quad = (dg**2)[None, :] * ds(v) ** 2
+    sq = (act(g) / act.scale) ** 2
+    return {"nu": terms.mean(1).numpy(), "nu_se": (terms.std(1) / sqrt(samples)).numpy(),
+            "second": float(sq.mean()), "second_se": float(sq.std() / sqrt(samples)),
+            "fourth": quad.mean(1).numpy(), "fourth_se": (quad.std(1) / sqrt(samples)).numpy()}
 
 
 def finite_width_gram_run(n: int, d: int, alpha: float, m: int, data_seed: int, weight_seed: int,
