@@ -140,10 +140,11 @@ def sandwich_run(n: int, d: int, alpha: float, m: int, data_seed: int, weight_se
 
 def lambda_min_bounds_run(n: int, d: int, alpha: float, m: int, data_seed: int, weight_seed: int, groups: int,
                           device: Any) -> dict[str, Any]:
-    """Plain unit-sphere data, its width-m λ_min (with SE), separation δ_PSG and smallest pairwise angle."""
+    """Plain unit-sphere data, its width-m λ_min bracket (with SEs), separation δ_PSG and smallest pairwise angle."""
     x = sphere(n, d, seed=data_seed, device=device)
-    lam, se = lambda_min_width_m(x, alpha, m, weight_seed, groups)
-    return {"x": x.double().cpu().numpy(), "lambda_min": lam, "lambda_min_se": se,
+    br = lambda_min_bracket_width_m(x, alpha, m, weight_seed, groups)
+    return {"x": x.double().cpu().numpy(), "lambda_min": br["lower"], "lambda_min_se": br["lower_se"],
+            "rayleigh_upper": br["upper"], "rayleigh_upper_se": br["upper_se"],
             "delta_psg": separation(x, "psg"), "theta_min": min_angle(x)}
 
 

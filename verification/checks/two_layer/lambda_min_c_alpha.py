@@ -15,9 +15,9 @@ from verification.check import Check, Decision, Mutant, Unit, Verdict
 from verification.checks.two_layer._common import FAMILY_ERROR as _FAMILY_ERROR
 from verification.checks.two_layer._common import GROUPS as _GROUPS
 from verification.checks.two_layer._common import analytic_lambda_min as _analytic_lambda_min
+from verification.checks.two_layer._common import bracket_test, sorted_select
 from verification.checks.two_layer._common import one_sided_t as _one_sided_t
-from verification.checks.two_layer._common import sorted_select, t_two_sided
-from verification.rules import Condition, detectable, gate_reason, power_entry, seed_spread
+from verification.rules import Condition, detectable, gate_reason, power_entry
 
 #: relative error of λ_min the bracket must see: the smallest listed half-step slip (g_α for c_α, 29 % at α = −1;
 #: the missing c_σ normalisation, 37–50 % at α ∈ {0, ½}) exceeds it
@@ -92,28 +92,10 @@ class LambdaMinCAlpha(Check):
 
     @staticmethod
     def _bracket_test(data: Mapping[float, list], exact: Mapping[float, list]) -> tuple[list[str], dict, float]:
-        """(2) per α, mean over draws of lower/λ_min(H̃_α) − 1 ≤ t·SE and of upper/λ_min(H̃_α) − 1 ≥ −t·SE."""
-        q = t_two_sided(len(data), _GROUPS - 1)
-        failures, table, worst_se = [], {}, 0.0
-        for a, recs in data.items():
-            lam = np.asarray(exact[a])
-            if lam.size == 0 or np.any(lam <= 0):
-                failures.append(f"α={a:g}: analytic λ_min ≤ 0 or no draw")
-                continue
-            k = lam.size
-            lo = float(np.mean(np.array([m["lambda_min"] for m in recs]) / lam) - 1)
-            hi = float(np.mean(np.array([m["rayleigh_upper"] for m in recs]) / lam) - 1)
-            lo_se = float(np.sqrt(np.sum(np.square(np.array([m["lambda_min_se"] for m in recs]) / lam))) / k)
-            hi_se = float(np.sqrt(np.sum(np.square(np.array([m["rayleigh_upper_se"] for m in recs]) / lam))) / k)
-            worst_se = max(worst_se, lo_se, hi_se)
-            if lo > q * lo_se:
-                failures.append(f"α={a:g}: width-m λ_min {lo:+.3f} (relative) above λ_min(H̃_α), t = {lo / lo_se:.1f}")
-            if hi < -q * hi_se:
-                failures.append(f"α={a:g}: cross-fitted Rayleigh quotient {hi:+.3f} (relative) below λ_min(H̃_α), "
-                                f"t = {hi / hi_se:.1f}")
-            table[f"{a:g}"] = {"lower_rel": lo, "lower_rel_se": lo_se, "upper_rel": hi, "upper_rel_se": hi_se,
-                               "t_crit": q, "lambda_min_analytic": seed_spread(lam)}
-        return failures, table, worst_se
+        """(2) per α, the two-sided width-m bracket of λ_min(H̃_α) (_common.bracket_test)."""
+        return bracket_test({f"α={a:g}": [(m["lambda_min"], m["lambda_min_se"], m["rayleigh_upper"],
+                                           m["rayleigh_upper_se"], lam) for m, lam in zip(recs, exact[a], strict=True)]
+                             for a, recs in data.items()})
 
     @staticmethod
     def _best_alpha_test(data: Mapping[float, list], factor: Bound) -> tuple[list[str], float, float]:
@@ -144,7 +126,7 @@ class LambdaMinCAlpha(Check):
         failures = sandwich_fail + bracket_fail + best_fail
         for a in alphas:
             c = factor.evaluate(alpha=a)
-            table.setdefault(f"{a:g}", {})["analytic_over_factor"] = float(np.mean(exact[a]) / c) if c > 0 else None
+            table.setdefault(f"α={a:g}", {})["analytic_over_factor"] = float(np.mean(exact[a]) / c) if c > 0 else None
         power = {"lambda_min_relative": power_entry(
             detectable(worst_se, level=_FAMILY_ERROR / len(alphas), df=_GROUPS - 1), _TARGET_REL,
             "relative error of λ_min(H̃_α)", "two-sided bracket: λ_min(H^(m)) below, cross-fitted Rayleigh above")}
