@@ -38,7 +38,7 @@ class LambdaMinBounds(Check):
 
     def params(self, profile: str) -> dict[str, Any]:
         if profile == "quick":
-            return {"d": 3, "ns": [25, 50, 100, 200], "m": 16_000, "alphas": [-1.0, -0.5, 0.0, 0.5, 0.75]}
+            return {"d": 3, "ns": [25, 50, 100, 200], "m": 32_000, "alphas": [-1.0, -0.5, 0.0, 0.5, 0.75]}
         return {"d": 3, "ns": [25, 50, 100, 200, 400, 800], "m": 64_000,
                 "alphas": [-1.0, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75]}
 

@@ -39,7 +39,7 @@ class SmoothVsNonsmooth(Check):
 
     def params(self, profile: str) -> dict[str, Any]:
         if profile == "quick":
-            return {"d": 10, "d_sub": 3, "ns": [25, 50, 100, 200], "m": 16_000, "alphas": [-1.0, 0.0, 0.5],
+            return {"d": 10, "d_sub": 3, "ns": [25, 50, 100, 200, 400], "m": 16_000, "alphas": [-1.0, 0.0, 0.5],
                     "smooth": ["tanh", "swish"], "other": ["elu", "selu"], "poly_ns": [6, 8, 9, 10, 11, 14, 20],
                     "hermite_terms": 400}
         return {"d": 20, "d_sub": 3, "ns": [25, 50, 100, 200, 400, 800], "m": 64_000,
