@@ -16,7 +16,15 @@ from empirical.two_layer.experiments import finite_width_gram_run, key_seed, upp
 from verification.check import Check, Decision, Mutant, Unit, Verdict
 from verification.checks.two_layer._common import FAMILY_ERROR as _FAMILY_ERROR
 from verification.checks.two_layer._common import t_two_sided
-from verification.rules import detectable, fit_common_slope, power_entry, seed_spread, weighted_mean_se
+from verification.rules import (
+    Condition,
+    detectable,
+    fit_common_slope,
+    gate_reason,
+    power_entry,
+    seed_spread,
+    weighted_mean_se,
+)
 from verification.rules.verdicts import combine_named
 
 #: an exponent off by ½ (m^-1 for m^-1/2) exceeds it
@@ -89,6 +97,11 @@ class FiniteWidthGram(Check):
                params: Mapping[str, Any]) -> Decision:
         rows = self._per_run(measurements, bounds_by_role)
         alphas = params["alphas"]
+        gate = gate_reason([Condition("≥ 2 widths and ≥ 2 runs per width (a rate needs a range of m)",
+                                      len({r["m"] for r in rows}) >= 2 and len(rows) >= 2 * len({r["m"] for r in rows}),
+                                      f"{len({r['m'] for r in rows})} widths")])
+        if gate:
+            return Decision(Verdict.INCONCLUSIVE, f"inconclusive: {gate}", self._rule(), {}, {}, "outside")
         expo = float(bounds_by_role["concentration"].exponent(B.m))
         # (a) rate: the spectral error may not decay slower than the upper bound's exponent, and must decay
         fit = fit_common_slope([([np.log(r["m"]) for r in rows if r["alpha"] == a],

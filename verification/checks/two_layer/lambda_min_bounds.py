@@ -16,7 +16,7 @@ from verification.checks.two_layer._common import FAMILY_ERROR as _FAMILY_ERROR
 from verification.checks.two_layer._common import GROUPS as _GROUPS
 from verification.checks.two_layer._common import analytic_lambda_min as _analytic_lambda_min
 from verification.checks.two_layer._common import bracket_test
-from verification.rules import detectable, fit_slope, power_entry, seed_spread
+from verification.rules import SlopeFit, detectable, fit_slope, power_entry, seed_spread
 
 #: relative error of λ_min the bracket must see (g_α for c_α: 29 % at α = −1; a dropped c_σ: 37–50 %)
 _TARGET_REL = 0.2
@@ -81,8 +81,9 @@ class LambdaMinBounds(Check):
             "relative error of λ_min(H̃_α)", "two-sided width-m bracket, pooled over n and seeds per α")}
         lo_ratio = [r["lower"] / r["lambda_min"] for r in rows if r["lambda_min"] > 0] or [float("nan")]
         hi_ratio = [r["lambda_min"] / r["upper"] for r in rows if r["upper"] > 0] or [float("nan")]
-        fit = fit_slope([np.log(r["theta_min"]) for r in rows if r["alpha"] == 0.0],
-                        [np.log(r["lambda_min"]) for r in rows if r["alpha"] == 0.0])
+        relu = [r for r in rows if r["alpha"] == 0.0 and r["lambda_min"] > 0]
+        fit = (fit_slope([np.log(r["theta_min"]) for r in relu], [np.log(r["lambda_min"]) for r in relu])
+               if len({r["theta_min"] for r in relu}) >= 3 else SlopeFit(float("nan"), float("nan"), float("nan"), 0, 0))
         findings = [f"tightness: lower/λ_min ∈ [{min(lo_ratio):.3f}, {max(lo_ratio):.3f}] (the Hermite bound is loose by "
                     f"about {1 / np.median(lo_ratio):.0f}×), λ_min/upper ∈ [{min(hi_ratio):.3f}, {max(hi_ratio):.3f}] (the "
                     "pair bound is nearly tight at low d, E9)",

@@ -14,7 +14,7 @@ from bounds import Bound
 from empirical.two_layer.experiments import polynomial_gram_run, smooth_vs_leaky_run
 from verification.check import Check, Decision, Mutant, Unit, Verdict
 from verification.checks.two_layer._common import FAMILY_ERROR as _FAMILY_ERROR
-from verification.rules import detectable, fit_slope, power_entry, seed_spread
+from verification.rules import Condition, detectable, fit_slope, gate_reason, power_entry, seed_spread
 
 #: an exponent error the decay test must see (an exponent off by ½, e.g. n^1 for n^{1/(2d')}, exceeds it)
 _TARGET_EXPONENT = 0.25
@@ -81,6 +81,8 @@ class SmoothVsNonsmooth(Check):
         """(2a) per smooth activation, OLS slope of log(−log λ_min) on log n ≥ the bound's exponent − t·SE (one-sided:
         exp(−C n^e) is an upper bound on λ_min, so faster decay is consistent); λ floored at float64 resolution."""
         slopes, problems, worst_se = {}, [], 0.0
+        if len({int(u.params["n"]) for u, _ in main}) < 3:
+            worst_se = float("inf")
         for name in smooth:
             xs, ys = [], []
             for unit, m in main:
@@ -88,31 +90,24 @@ class SmoothVsNonsmooth(Check):
                 if lam < 1.0:
                     xs.append(np.log(int(unit.params["n"])))
                     ys.append(np.log(-np.log(lam)))
-            if len(set(xs)) < 2 or len(xs) < 3:
-                problems.append(f"{name}: fewer than 3 usable λ_min values")
+            if len(set(xs)) < 3:  # too few n to fit a decay: no verdict from this activation (power is ∞)
+                slopes[name] = {"slope": float("nan"), "se": float("inf"), "note": "fewer than 3 usable n"}
                 continue
             fit = fit_slope(xs, ys)
             q = float(stats.t.isf(_FAMILY_ERROR / len(smooth), max(fit.df, 1)))
             slopes[name] = {"slope": fit.slope, "se": fit.se, "df": fit.df}
-            worst_se = max(worst_se, detectable(fit.se, level=_FAMILY_ERROR / len(smooth), sides=1, df=fit.df))
+            dd = detectable(fit.se, level=_FAMILY_ERROR / len(smooth), sides=1, df=fit.df)
+            worst_se = worst_se if not np.isfinite(worst_se) else max(worst_se, dd)
             if fit.slope + q * fit.se < expo_pred:
                 problems.append(f"{name}: −log λ_min grows like n^{fit.slope:.2f}±{fit.se:.2f}, slower than the bound's "
                                 f"n^{expo_pred:.3g}")
         return slopes, problems, worst_se or float("inf")
 
-    def decide(self, measurements: Mapping[str, Mapping[str, Any]], bounds_by_role: Mapping[str, Bound],
-               params: Mapping[str, Any]) -> Decision:
-        d_sub = params["d_sub"]
-        thr, poly_rows, problems = self._poly_test(measurements, bounds_by_role, d_sub)
-        # (2a) smooth: −log λ_min grows at least like n^{1/(2d')} (else exp(−C n^{1/(2d')}) fails for every C)
-        expo_pred = self._loglog_exponent(bounds_by_role["smooth_upper"], d_sub)
-        main = sorted(measurements.select(kind="gram"), key=lambda ur: ur[0].key)
-        slopes, smooth_problems, worst_se = self._smooth_test(main, params["smooth"], expo_pred)
-        problems += smooth_problems
-        rows = []
-        # (2b) far below the leaky family at the largest n
-        n_max = max(params["ns"])
-        ratios = []
+    @staticmethod
+    def _far_below_test(main: list, params: Mapping[str, Any]) -> tuple[list[dict], list[float], list[str]]:
+        """(2b) at the largest n, for every seed, the largest smooth λ_min ≤ _FAR_BELOW × the smallest leaky λ_min."""
+        n_max = max(int(u.params["n"]) for u, _ in main)
+        rows, ratios = [], []
         for unit, m in main:
             n = int(unit.params["n"])
             leaky_min = min(m[f"leaky{a:g}"]["lambda_min"] for a in params["alphas"])
@@ -123,8 +118,26 @@ class SmoothVsNonsmooth(Check):
             if n == n_max:
                 ratios.append(smooth_max / leaky_min)
         far = all(r <= _FAR_BELOW for r in ratios)
-        if not far:
-            problems.append(f"at n={n_max} the smooth/leaky λ_min ratio is {max(ratios):.3g} > {_FAR_BELOW:g}")
+        return rows, ratios, ([] if far else [f"at n={n_max} the smooth/leaky λ_min ratio is {max(ratios):.3g} > {_FAR_BELOW:g}"])
+
+    def decide(self, measurements: Mapping[str, Mapping[str, Any]], bounds_by_role: Mapping[str, Bound],
+               params: Mapping[str, Any]) -> Decision:
+        d_sub = params["d_sub"]
+        n_values = {int(u.params["n"]) for u, _ in measurements.select(kind="gram")}
+        gate = gate_reason([Condition("≥ 3 data sizes n (the smooth decay is a statement about growing n)",
+                                      len(n_values) >= 3, f"{len(n_values)} sizes")])
+        if gate:
+            return Decision(Verdict.INCONCLUSIVE, f"inconclusive: {gate}", "see docs/checks/smooth_vs_nonsmooth.md",
+                            {}, {}, "outside")
+        thr, poly_rows, problems = self._poly_test(measurements, bounds_by_role, d_sub)
+        # (2a) smooth: −log λ_min grows at least like n^{1/(2d')} (else exp(−C n^{1/(2d')}) fails for every C)
+        expo_pred = self._loglog_exponent(bounds_by_role["smooth_upper"], d_sub)
+        main = sorted(measurements.select(kind="gram"), key=lambda ur: ur[0].key)
+        slopes, smooth_problems, worst_se = self._smooth_test(main, params["smooth"], expo_pred)
+        problems += smooth_problems
+        rows, ratios, far_problems = self._far_below_test(main, params)
+        problems += far_problems
+        n_max = max(n_values)
         other = {name: seed_spread([r[name] for r in rows if r["n"] == n_max]) for name in params["other"]}
         findings = [f"non-smooth non-leaky activations at n={n_max} (finite width m={params['m']}): "
                     + ", ".join(f"{k}: λ_min ≈ {v['mean']:.3g}" for k, v in other.items())
@@ -139,7 +152,7 @@ class SmoothVsNonsmooth(Check):
         else:
             verdict, reason = Verdict.HOLDS, (
                 f"at n={n_max} smooth λ_min ≤ {max(ratios):.2g} × the leaky family's; −log λ_min ~ "
-                + ", ".join(f"{k}: n^{v['slope']:.2f}±{v['se']:.2f}" for k, v in slopes.items())
+                + ", ".join(f"{k}: n^{v['slope']:.2f}±{v['se']:.2f}" for k, v in slopes.items() if "note" not in v)
                 + f" ≥ n^{expo_pred:.3g}; quadratic singular exactly from n = {thr:g}")
         return Decision(
             verdict=verdict, reason=reason,
