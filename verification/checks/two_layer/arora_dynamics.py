@@ -52,7 +52,7 @@ class AroraDynamics(Check):
 
     def params(self, profile: str) -> dict[str, Any]:
         if profile == "quick":
-            return {"n": 40, "d": 5, "widths": [500, 2000, 8000, 32000], "eta": 0.05, "steps": 500,
+            return {"n": 40, "d": 5, "widths": [500, 2000, 8000, 32000], "eta": 0.05, "steps": 300,
                     "alphas": [-1.0, 0.0], "init_scale": 0.1, "every": 10}
         return {"n": 80, "d": 5, "widths": [500, 2000, 8000, 32000], "eta": 0.03, "steps": 2000,
                 "alphas": [-1.0, -0.5, 0.0, 0.5], "init_scale": 0.1, "every": 10}
