@@ -20,8 +20,9 @@ from scipy import integrate, special
 
 from empirical.validation import check_alpha, check_positive_int
 
-__all__ = ["ACTIVATIONS", "Activation", "get_activation", "hermite_coefficients", "leaky_relu", "sigma_alpha",
-           "sigma_alpha_backward_into", "sigma_alpha_derivative", "sigma_alpha_into"]
+__all__ = ["ACTIVATIONS", "Activation", "get_activation", "hermite_coefficients", "leaky_relu",
+           "leaky_relu_backward_into", "leaky_relu_into", "sigma_alpha", "sigma_alpha_backward_into",
+           "sigma_alpha_derivative", "sigma_alpha_into"]
 
 _SELU_ALPHA = 1.6732632423543772
 _SELU_SCALE = 1.0507009873554805
@@ -94,6 +95,11 @@ def leaky_relu(alpha: float) -> Activation:
         smooth=False,
         alpha=a,
     )
+
+
+#: the names the two-layer trainer uses for the same fused passes (one implementation)
+leaky_relu_into = sigma_alpha_into
+leaky_relu_backward_into = sigma_alpha_backward_into
 
 
 def _std_normal_moment(f: Callable[[np.ndarray], np.ndarray]) -> float:

@@ -46,6 +46,9 @@ du_width = define(
     source="Du, Zhai, Póczos, Singh (ICLR 2019), Theorem 4.1 (and Thm 3.2) — recalled",
     provenance=Provenance.RECALLED, side=Side.LOWER,
     notes="λ = λ_min of the network's Gram (DZPS: λ_0 = λ_min(H^∞)); hidden constant C_du_width",
+    untestable=('a sufficient width with a hidden constant C_du_width: every finite run is consistent with some '
+                'constant, and narrower nets converge too (the condition is not necessary), so no measurement can'
+                ' refute it; du_gd_bound gates on the measured lazy regime instead')
 )
 
 du_step_size = define(
@@ -54,6 +57,8 @@ du_step_size = define(
     source="Du, Zhai, Póczos, Singh (ICLR 2019), Theorem 4.1 — recalled",
     provenance=Provenance.RECALLED, side=Side.UPPER,
     notes="in practice η is limited by 2/λ_max ≈ O(d/n), far larger than this (convergence.md §1)",
+    untestable=('a sufficient step size with a hidden constant C_du_step: runs at larger η also converge and any '
+                'η is below C·λ/n² for some C; du_gd_bound gates on the measured η·λ_max < 2 instead')
 )
 
 du_gd_loss_ratio = define(
@@ -75,6 +80,8 @@ du_gradient_flow_loss_ratio = define(
     source="Du, Zhai, Póczos, Singh (ICLR 2019), Theorem 3.2 — recalled",
     provenance=Provenance.RECALLED, side=Side.UPPER, domain=(_WIDTH,),
     notes="DZPS state exp(−λ_0 τ) with λ_0 = λ_min(H^∞) = λ_min(H̃_0)/2 for unscaled ReLU",
+    untestable=('a gradient-flow statement: GD runs only approximate the flow to O(η·λ_max) per step; its '
+                'discrete counterpart du_gd_loss_ratio is decided by du_gd_bound')
 )
 
 du_iterations = define(
@@ -82,6 +89,9 @@ du_iterations = define(
     quantity="GD iterations to reach loss ratio ε with η ∝ λ/n²",
     source="Du, Zhai, Póczos, Singh (ICLR 2019), consequence of Theorem 4.1 — recalled",
     provenance=Provenance.RECALLED, side=Side.UPPER, domain=(eps < 1,),
+    untestable=('an upper bound with a hidden constant whose n²/λ² factor is the worst case of the step size η = '
+                'O(λ/n²); at affordable step sizes T ∝ 1/(ηλ), so no finite run contradicts it; the late linear '
+                'rate it rests on is tested by du_gd_bound')
 )
 
 arora_mode_residual = define(
@@ -112,6 +122,9 @@ linearized_log_loss_slope = define(
     provenance=Provenance.DERIVED, side=Side.APPROX, domain=(eta * lam < 1,),
     notes="≈ −2ηλ_min; the Gram drifts during finite-width training (convergence.md §6.7), so compare "
           "orderings or early phases, not this absolute value late in training",
+    untestable=('the asymptotic slope of the slowest mode is reached only after t ≫ 1/(η(λ₂ − λ₁)) steps, beyond '
+                '10⁵ at n = 40 with η·λ_max < 2; du_gd_bound tests the full mode-sum rate of the same linearised '
+                "dynamics over the run's window instead")
 )
 
 du_gram_concentration = define(

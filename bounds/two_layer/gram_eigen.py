@@ -55,6 +55,8 @@ hermite_tail_lower_asymptotic = define(
     source=f"{_GE} §5 (J ≈ ln(2n)/δ², Σ_{{j≥J}} b_j ≈ 1/√(πJ))",
     provenance=Provenance.DERIVED, side=Side.APPROX, domain=(n >= 2, delta <= sp.sqrt(2)),
     notes="an asymptotic form, not a guaranteed inequality: use hermite_tail_lower for validity",
+    untestable=('a small-δ asymptotic form, not an inequality at finite n and δ (its error term is unquantified);'
+                ' the valid bound hermite_tail_lower is decided by lambda_min_bounds')
 )
 
 pair_upper = define(
@@ -69,6 +71,8 @@ pair_upper_small_angle = define(
     quantity="leading term of the pair upper bound for a close pair at angle θ",
     source=f"{_GE} §4 (1 − H̃_α(cos θ) = c_α θ/π + θ²/2 + O(θ³))",
     provenance=Provenance.DERIVED_CHECKED, side=Side.APPROX, domain=(theta <= sp.pi / 2,),
+    untestable=('the leading term of an expansion with an O(θ²) remainder, not an inequality; the exact '
+                'pair_upper bound it approximates is decided by lambda_min_bounds')
 )
 
 sandwich_lower = define(

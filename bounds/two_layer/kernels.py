@@ -154,6 +154,9 @@ rho_arcsin_series_tail = define(
     "rho_arcsin_series_tail", _pi / 2 - sp.Sum(_B, (j, 0, J - 1)),
     quantity="Σ_{j≥J} b_j, the tail mass of the arcsin series (bounds |ρ·arcsin ρ − partial sum|)",
     source=f"{_KERNELS} §4 (Σ_j b_j = arcsin 1 = π/2)", provenance=Provenance.DERIVED_CHECKED,
+    untestable=('a deterministic closed form (π/2 minus a partial sum) with nothing random to measure; it is an '
+                'identity checked symbolically in tests/two_layer/test_kernel_properties.py, and as a bound on '
+                'the truncation error it is attained only at |ρ| = 1, outside the Monte-Carlo grid')
 )
 
 hermite_nu0 = define(

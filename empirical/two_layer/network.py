@@ -18,7 +18,7 @@ import math
 import torch
 from torch import nn
 
-from empirical.activations import Activation
+from empirical.activations import Activation, leaky_relu_backward_into, leaky_relu_into
 from empirical.data import generator
 from empirical.validation import check_positive_float, check_positive_int
 
@@ -89,10 +89,10 @@ class TwoLayerNet(nn.Module):
             self._ws_key = key
         z, h, xr = self._ws
         torch.mm(x, self.W.T, out=z)
-        torch.ops.aten.leaky_relu.out(z, alpha, out=h)
+        leaky_relu_into(z, alpha, h)
         a_scaled = self.a * (self.activation.scale / math.sqrt(self.m))
         r = torch.addmv(y, h, a_scaled, beta=-1)
-        torch.ops.aten.leaky_relu_backward.grad_input(a_scaled.expand_as(z), z, alpha, False, grad_input=h)
+        leaky_relu_backward_into(a_scaled.expand_as(z), z, alpha, h)
         torch.mul(x, r[:, None], out=xr)
         return 0.5 * torch.dot(r, r), h.T @ xr
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
-__all__ = ["clopper_pearson", "max_abs_z", "mean_ci", "t_interval"]
+__all__ = ["clopper_pearson", "max_abs_z", "mean_ci", "t_interval", "weighted_mean_se"]
 
 
 def max_abs_z(measured: np.ndarray, predicted: np.ndarray, se: np.ndarray) -> tuple[float, int]:
@@ -57,3 +57,20 @@ def clopper_pearson(error: float, n: int, alpha_total: float) -> tuple[float, fl
     lo = float(stats.beta.ppf(alpha_total / 2, k, n - k + 1)) if k > 0 else 0.0
     hi = float(stats.beta.ppf(1 - alpha_total / 2, k + 1, n - k)) if k < n else 1.0
     return lo, hi
+
+
+def weighted_mean_se(values: Sequence[float], weights: Sequence[float]) -> tuple[float, float, int]:
+    """Inverse-variance weighted mean v̄ = Σw_k v_k/Σw_k, its standard error and d.o.f. N − 1.
+
+    Model: Var(v_k) = σ²/w_k with σ² unknown (e.g. weights m for an error whose variance is ∝ 1/m).
+    σ̂² = Σ w_k(v_k − v̄)²/(N − 1) and SE² = σ̂²/Σw_k; (v̄ − μ)/SE is then exactly Student t with N − 1 d.o.f.
+    for Gaussian v_k. Needs ≥ 2 finite values and positive weights.
+    """
+    v, w = np.asarray(values, dtype=np.float64).ravel(), np.asarray(weights, dtype=np.float64).ravel()
+    if v.shape != w.shape or v.size < 2:
+        raise ValueError(f"need ≥ 2 paired values and weights, got {v.shape} and {w.shape}")
+    if not (np.all(np.isfinite(v)) and np.all(np.isfinite(w)) and np.all(w > 0)):
+        raise ValueError("values must be finite and weights finite and positive")
+    mean = float(w @ v / w.sum())
+    sigma2 = float(w @ (v - mean) ** 2) / (v.size - 1)
+    return mean, math.sqrt(sigma2 / float(w.sum())), int(v.size - 1)

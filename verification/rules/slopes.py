@@ -9,32 +9,67 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["SlopeFit", "extrapolate_inverse_width", "fit_common_slope", "fit_slope"]
+__all__ = ["InterceptFit", "SlopeFit", "extrapolate_inverse_width", "fit_common_intercept", "fit_common_slope",
+           "fit_group_lines", "fit_slope"]
 
 
 @dataclass(frozen=True)
 class SlopeFit:
-    """Least-squares line y = intercept + slope·x with the slope"s standard error."""
+    """Least-squares line y = intercept + slope·x with the slope's standard error.
+
+    ``df`` is the residual degrees of freedom behind ``se``: n − 2 for one line, N − G − 1 for one
+    slope shared by G groups with their own intercepts. Every t quantile of the fit uses it.
+    """
 
     slope: float
     intercept: float
     se: float
     n: int
+    df: int
+    #: standard error of the intercept (NaN for the centred common-slope fit, whose intercept is not estimated)
+    intercept_se: float = float("nan")
+
+    def quantile(self, level: float = 0.95) -> float:
+        """Two-sided Student-t quantile t_{(1+level)/2, df}."""
+        return float(stats.t.ppf(0.5 + level / 2, max(self.df, 1)))
 
     def ci(self, level: float = 0.95) -> tuple[float, float]:
-        """Two-sided confidence interval for the slope (Student t, n − 2 d.o.f.)."""
-        q = float(stats.t.ppf(0.5 + level / 2, max(self.n - 2, 1)))
+        """Two-sided confidence interval for the slope (Student t, ``df`` d.o.f.)."""
+        q = self.quantile(level)
         return self.slope - q * self.se, self.slope + q * self.se
 
+    def intercept_ci(self, level: float = 0.95) -> tuple[float, float]:
+        """Two-sided confidence interval for the intercept (Student t, ``df`` d.o.f.) — the value at x = 0."""
+        q = self.quantile(level)
+        return self.intercept - q * self.intercept_se, self.intercept + q * self.intercept_se
 
 
-def fit_slope(x: Sequence[float], y: Sequence[float]) -> SlopeFit:
-    """OLS slope of y on x with its residual-based standard error (needs ≥ 3 points)."""
-    xa, ya = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    if xa.shape != ya.shape or xa.ndim != 1 or xa.size < 3:
-        raise ValueError(f"need ≥ 3 paired points, got x {xa.shape} and y {ya.shape}")
-    if not (np.all(np.isfinite(xa)) and np.all(np.isfinite(ya))):
-        raise ValueError("x and y must be finite")
+@dataclass(frozen=True)
+class InterceptFit:
+    """y = intercept + slope_g·x: one intercept shared by G groups, each with its own slope.
+
+    E.g. an extrapolation to x = m^(-1/2) = 0 (infinite width) from several α whose finite-width
+    corrections differ but whose limit the theory fixes. ``df`` = N − G − 1.
+    """
+
+    intercept: float
+    se: float
+    slopes: tuple[float, ...]
+    n: int
+    df: int
+
+    def quantile(self, level: float = 0.95) -> float:
+        """Two-sided Student-t quantile t_{(1+level)/2, df}."""
+        return float(stats.t.ppf(0.5 + level / 2, max(self.df, 1)))
+
+    def ci(self, level: float = 0.95) -> tuple[float, float]:
+        """Two-sided confidence interval for the shared intercept."""
+        q = self.quantile(level)
+        return self.intercept - q * self.se, self.intercept + q * self.se
+
+
+def _ols(xa: np.ndarray, ya: np.ndarray, df: int) -> tuple[float, float, float, float]:
+    """Slope, intercept, slope SE and intercept SE of y on x, the residual variance divided by ``df``."""
     xc = xa - xa.mean()
     sxx = float(xc @ xc)
     if sxx == 0:
@@ -42,24 +77,102 @@ def fit_slope(x: Sequence[float], y: Sequence[float]) -> SlopeFit:
     slope = float(xc @ (ya - ya.mean()) / sxx)
     intercept = float(ya.mean() - slope * xa.mean())
     resid = ya - intercept - slope * xa
-    se = math.sqrt(float(resid @ resid) / max(xa.size - 2, 1) / sxx)
-    return SlopeFit(slope, intercept, se, int(xa.size))
+    s2 = float(resid @ resid) / max(df, 1)
+    return slope, intercept, math.sqrt(s2 / sxx), math.sqrt(s2 * (1 / xa.size + float(xa.mean()) ** 2 / sxx))
 
+
+def _finite_pairs(x: Sequence[float], y: Sequence[float], minimum: int) -> tuple[np.ndarray, np.ndarray]:
+    xa, ya = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if xa.shape != ya.shape or xa.ndim != 1 or xa.size < minimum:
+        raise ValueError(f"need ≥ {minimum} paired points, got x {xa.shape} and y {ya.shape}")
+    if not (np.all(np.isfinite(xa)) and np.all(np.isfinite(ya))):
+        raise ValueError("x and y must be finite")
+    return xa, ya
+
+
+def fit_slope(x: Sequence[float], y: Sequence[float]) -> SlopeFit:
+    """OLS slope of y on x with its residual-based standard error (needs ≥ 3 points; df = n − 2)."""
+    xa, ya = _finite_pairs(x, y, 3)
+    slope, intercept, se, ise = _ols(xa, ya, xa.size - 2)
+    return SlopeFit(slope, intercept, se, int(xa.size), int(xa.size - 2), ise)
 
 
 def fit_common_slope(groups: Sequence[tuple[Sequence[float], Sequence[float]]]) -> SlopeFit:
-    """One slope shared by several groups of (x, y) points, each with its own intercept.
+    """One slope shared by G groups of (x, y) points, each with its own intercept (fixed effects).
 
     Each group is centred on its own means and the centred points are pooled into one OLS fit — e.g.
     log error against log width for several α, whose levels differ but whose rate the theory fixes.
+    The model has G intercepts and one slope, so the residual degrees of freedom are N − G − 1 (N
+    points in all); the SE and every t quantile use them. ``intercept`` is 0 (the centred fit).
     """
-    xs: list[float] = []
-    ys: list[float] = []
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
     for gx, gy in groups:
-        ax, ay = np.asarray(gx, dtype=np.float64), np.asarray(gy, dtype=np.float64)
-        xs += list(ax - ax.mean())
-        ys += list(ay - ay.mean())
-    return fit_slope(xs, ys)
+        ax, ay = _finite_pairs(gx, gy, 1)
+        xs.append(ax - ax.mean())
+        ys.append(ay - ay.mean())
+    if not xs:
+        raise ValueError("need at least one group")
+    xa, ya = np.concatenate(xs), np.concatenate(ys)
+    df = int(xa.size - len(xs) - 1)
+    if df < 1:
+        raise ValueError(f"{xa.size} points in {len(xs)} groups leave no residual degrees of freedom")
+    slope, _, se, _ = _ols(xa, ya, df)
+    return SlopeFit(slope, 0.0, se, int(xa.size), df)
+
+
+def fit_common_intercept(groups: Sequence[tuple[Sequence[float], Sequence[float]]]) -> InterceptFit:
+    """OLS of y = c + b_g·x over G groups (one shared intercept c, a slope per group), with c's standard error.
+
+    Design matrix [1, x·1{group g}]; residual d.o.f. N − G − 1. Each group needs ≥ 2 distinct x.
+    """
+    rows, ys = [], []
+    gs = list(groups)
+    for k, (gx, gy) in enumerate(gs):
+        ax, ay = _finite_pairs(gx, gy, 2)
+        if np.ptp(ax) == 0:
+            raise ValueError(f"group {k} has no spread in x")
+        block = np.zeros((ax.size, len(gs) + 1))
+        block[:, 0], block[:, k + 1] = 1.0, ax
+        rows.append(block)
+        ys.append(ay)
+    if not rows:
+        raise ValueError("need at least one group")
+    design, y = np.vstack(rows), np.concatenate(ys)
+    df = int(y.size - design.shape[1])
+    if df < 1:
+        raise ValueError(f"{y.size} points in {len(gs)} groups leave no residual degrees of freedom")
+    beta, *_ = np.linalg.lstsq(design, y, rcond=None)
+    resid = y - design @ beta
+    cov = float(resid @ resid) / df * np.linalg.inv(design.T @ design)
+    return InterceptFit(float(beta[0]), math.sqrt(float(cov[0, 0])), tuple(float(b) for b in beta[1:]), int(y.size), df)
+
+
+def fit_group_lines(groups: Sequence[tuple[Sequence[float], Sequence[float]]]) -> list[SlopeFit]:
+    """A line y = a_g + b_g·x per group, with the residual variance pooled over the groups.
+
+    Each group keeps its own intercept and slope; the standard errors use the pooled variance
+    Σ RSS_g/(N − 2G), so every fit has df = N − 2G (more than the n_g − 2 of separate fits when the
+    noise level is common, e.g. extrapolations to x = 0 for several α measured the same way).
+    """
+    parts = []
+    for gx, gy in groups:
+        xa, ya = _finite_pairs(gx, gy, 2)
+        slope, intercept, _, _ = _ols(xa, ya, 1)
+        resid = ya - intercept - slope * xa
+        parts.append((xa, slope, intercept, float(resid @ resid)))
+    n_all = sum(p[0].size for p in parts)
+    df = n_all - 2 * len(parts)
+    if df < 1:
+        raise ValueError(f"{n_all} points in {len(parts)} groups leave no residual degrees of freedom")
+    s2 = sum(p[3] for p in parts) / df
+    out = []
+    for xa, slope, intercept, _ in parts:
+        xc = xa - xa.mean()
+        sxx = float(xc @ xc)
+        out.append(SlopeFit(slope, intercept, math.sqrt(s2 / sxx), int(xa.size), df,
+                            math.sqrt(s2 * (1 / xa.size + float(xa.mean()) ** 2 / sxx))))
+    return out
 
 
 def extrapolate_inverse_width(widths: Sequence[float], y: Sequence[float]) -> float:
