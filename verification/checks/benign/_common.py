@@ -1,0 +1,183 @@
+"""Checks of benign and harmful overfitting in two-layer leaky-ReLU networks (handbook benign-overfitting.md §4).
+
+KGMMN = Karhadkar, George, Murray, Montúfar, Needell (NeurIPS 2024): hinge loss, 2m neurons with outer weights
+±1, data x = √γ·y·v + √(1−γ)·n, k corrupted labels. H25 = Hashimoto (arXiv 2505.16204) with the linear
+companion H-lin: exponential loss, outer weights ±1/√m, mixtures x = yμ + Σ^{1/2}ξ.
+
+Shared conventions of these checks:
+
+* **Units and batching.** A unit is (configuration group, seed). Every seed of a run travels in the unit's
+  params, and the first ``measure`` call of a group trains all its members *and* seeds in one batched GD run
+  (:mod:`empirical.benign.experiments`); the other seeds' calls take their share. Numbers are per seed.
+* **Hidden constants.** Every O(·)/Ω(·) constant is set to 1 when a bound is evaluated; only *ratios* of a
+  measured quantity to a bound are compared across configurations, never absolute values.
+* **Ratio rule** (upper bound Q ≤ C·U in the limit v → v₀): fit the slope b of log(Q/U) against log v. The
+  bound is violated when the ratio grows towards v₀ by more than the exponent resolution δ = ¼ with
+  confidence: for v → ∞ when the lower end of the slope's confidence interval exceeds δ, for v → 0 when its
+  upper end is below −δ (mirror images for lower bounds). δ = ¼ is half the smallest exponent gap (½) that
+  the encoded bounds and their planted alternatives distinguish; it absorbs lower-order terms of an
+  asymptotic statement on a finite grid. Confidence intervals are Student-t with Bonferroni level
+  1 − 10⁻³/(number of tests of the check).
+* **Test errors** at the zero-hinge-loss stop (the theorems) and at the zero 0-1-error stop (the authors'
+  code) are both measured and reported; decisions use the hinge stop.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from scipy import special
+
+import bounds as B
+from bounds import Bound
+from verification.check import Check, Decision, Unit, Verdict
+from verification.rules.intervals import max_abs_z
+from verification.rules.multiple import bonferroni_z
+from verification.rules.ratio_trend import ratio_trend_test
+
+FAMILY_ERROR = 1e-3
+DELTA = 0.25  # exponent resolution (see module docstring)
+
+
+def numeric(bound: Bound, names: Sequence[str], expr: sp.Expr | None = None) -> Callable[..., np.ndarray]:
+    """numpy function of ``names`` for ``bound`` (or ``expr``) with every hidden constant set to 1."""
+    e = (bound.expr if expr is None else expr).subs({c: 1 for c in bound.constants})
+    syms = [B.symbols.symbol(nm) for nm in names]
+    extra = e.free_symbols - set(syms)
+    if extra:
+        raise ValueError(f"{bound.name}: no value for {', '.join(sorted(s.name for s in extra))}")
+    f = sp.lambdify(syms, e, modules=["scipy", "numpy"])
+
+    def call(*args: Any) -> np.ndarray:
+        arrs = [np.asarray(a, dtype=np.float64) for a in args]
+        with np.errstate(all="ignore"):
+            out = np.asarray(f(*arrs), dtype=np.float64)
+        return out * np.ones(np.broadcast_shapes(*(a.shape for a in arrs))) if arrs else out
+
+    return call
+
+
+def neg_log(bound: Bound, names: Sequence[str]) -> Callable[..., np.ndarray]:
+    """−log(bound) as a numpy function (constants 1): the exponent a bound on an error probability implies."""
+    return numeric(bound, names, expr=sp.expand_log(-sp.log(bound.expr), force=True))
+
+
+def ratio_test(label: str, x: np.ndarray, ratio: np.ndarray, toward: str, kind: str, level: float
+               ) -> dict[str, Any]:
+    """Ratio rule (module docstring) for one bound along one direction, at the slice's resolution δ = ``DELTA``
+    (:func:`verification.rules.ratio_trend.ratio_trend_test`)."""
+    return ratio_trend_test(label, x, ratio, toward, kind, level, DELTA)
+
+
+def err_floor(r: Mapping[str, Any], key: str = "err") -> float:
+    """The Monte-Carlo error, floored at half a count (2·n_test draws) so that its logarithm exists."""
+    return max(float(r[key]), 0.5 / (2 * int(r["n_test"])))
+
+
+def mean_by(recs: Sequence[Mapping[str, Any]], keys: Sequence[str], value: Callable[[Mapping[str, Any]], float]
+             ) -> dict[tuple, list[float]]:
+    out: dict[tuple, list[float]] = {}
+    for r in recs:
+        out.setdefault(tuple(r[k] for k in keys), []).append(value(r))
+    return out
+
+
+def training_problems(recs: Sequence[Mapping[str, Any]], key: str = "T") -> Decision | None:
+    """INCONCLUSIVE decisions for divergence or for runs that never reached the stopping point."""
+    div = [r for r in recs if r.get("diverged_at", -1) >= 0]
+    if div:
+        r = div[0]
+        return Decision(Verdict.INCONCLUSIVE, f"diverged at step {r['diverged_at']} (seed {r['seed']})",
+                        "training must stay finite", {}, {"diverged": len(div)})
+    stuck = [r for r in recs if r[key] < 0]
+    if stuck:
+        r = stuck[0]
+        where = json.dumps({k: r[k] for k in ("d", "alpha", "gamma") if k in r})
+        return Decision(Verdict.INCONCLUSIVE,
+                        f"{len(stuck)} run(s) did not reach the stopping point within the step cap "
+                        f"(first: seed {r['seed']}, {where})",
+                        "every run must reach zero training loss (Thm 3.1 / Cor 3.2.1 (1))", {}, {"stuck": len(stuck)})
+    return None
+
+
+def stopping_summary(recs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Both stopping rules side by side: error and iteration ratios (0-1 stop over hinge stop)."""
+    e = np.array([err_floor(r) for r in recs])
+    e01 = np.array([err_floor(r, "err01") for r in recs])
+    t = np.array([max(r["T"], 1) for r in recs], float)
+    t01 = np.array([max(r["T01"], 0) for r in recs], float)
+    return {"median_err_hinge_stop": float(np.median(e)), "median_err_01_stop": float(np.median(e01)),
+            "median_err_ratio_01_over_hinge": float(np.median(e01 / e)),
+            "median_T01_over_T": float(np.median(t01 / t))}
+
+
+class BenignCheck(Check):
+    """Units are (group, seed); one ``measure`` call trains a whole group for every seed of the run at once."""
+
+    default_seeds = {"quick": 3, "full": 5}
+
+    def groups(self, params: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        raise NotImplementedError
+
+    def run_group(self, group: Mapping[str, Any], seeds: Sequence[int], device: Any) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def units(self, params: Mapping[str, Any], seeds: Sequence[int]) -> list[Unit]:
+        batch = [int(s) for s in seeds]
+        return [Unit(name, int(s), {**g, "seeds": batch}) for name, g in self.groups(params) for s in seeds]
+
+    def measure(self, unit: Unit, device: Any) -> dict[str, Any]:
+        cache: dict[tuple, dict[int, list[dict[str, Any]]]] = self.__dict__.setdefault("_batch_cache", {})
+        key = (unit.config, json.dumps(dict(unit.params), sort_keys=True, default=str), str(device))
+        if key not in cache:
+            seeds = list(unit.params["seeds"])
+            recs = self.run_group(unit.params, seeds, device)
+            cache[key] = {s: [r for r in recs if r["seed"] == s] for s in seeds}
+        by_seed = cache[key]
+        out = {"members": by_seed.pop(unit.seed)}
+        if not by_seed:
+            del cache[key]
+        return out
+
+    @staticmethod
+    def records(measurements: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+        return [dict(r) for m in measurements.values() for r in m["members"]]
+
+
+def z_pred(bound: Bound, mu2: np.ndarray, d: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Φ-argument z implied by an error formula: err = Φ(−z) ⇔ z = −Φ⁻¹(err); ±inf outside (0, 1)."""
+    err = numeric(bound, ["mu_norm", "d", "n"])(np.sqrt(mu2), d, n)
+    with np.errstate(all="ignore"):
+        z = -special.ndtri(np.clip(err, 0.0, 1.0))
+    return np.where(np.isfinite(err), z, np.nan)
+
+
+def z_rule(recs: Sequence[Mapping[str, Any]], bound: Bound, step: str, label: str) -> dict[str, Any]:
+    """Measured Φ-argument of the linear boundary against the formula's, per configuration (seed mean).
+
+    SE = σ_z/√S with σ_z = ‖μ‖/√(n‖μ‖² + d), the first-order fluctuation of ⟨Σ_i y_i z_i, μ⟩ (handbook §2.3
+    heuristic, derived); the bound is violated when some |z̄ − z_pred|/SE exceeds the two-sided Bonferroni value."""
+    cfg = mean_by(recs, ["n", "d", "mu2"], lambda r: r["by_step"][step]["lin_snr"])
+    keys = sorted(cfg)
+    n = np.array([k[0] for k in keys], float)
+    d = np.array([k[1] for k in keys], float)
+    mu2 = np.array([k[2] for k in keys], float)
+    zbar = np.array([np.mean(cfg[k]) for k in keys])
+    S = np.array([len(cfg[k]) for k in keys], float)
+    se = np.sqrt(mu2) / np.sqrt(n * mu2 + d) / np.sqrt(S)
+    zp = z_pred(bound, mu2, d, n)
+    zmax, i = max_abs_z(zbar, zp, se)
+    zc = bonferroni_z(len(keys), FAMILY_ERROR)
+    out = {"test": label, "z_crit": zc, "max_abs_z": float(zmax), "usable": True,
+           "violated": bool(zmax > zc),
+           "rows": [{"n": int(n[j]), "d": int(d[j]), "mu2": float(mu2[j]), "z_measured": float(zbar[j]),
+                     "z_predicted": float(zp[j]), "se": float(se[j])} for j in range(len(keys))],
+           "summary": f"{len(keys)} configurations within {zc:.2f} SE (largest {zmax:.2f})"}
+    if out["violated"]:
+        out["why"] = (f"n={int(n[i])}, ‖μ‖²={mu2[i]:g}: measured z = {zbar[i]:.3f} vs formula {zp[i]:.3f} "
+                      f"({zmax:.1f} SE > {zc:.2f})")
+    return out
