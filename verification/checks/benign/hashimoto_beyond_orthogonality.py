@@ -83,70 +83,19 @@ class HashimotoBeyondOrthogonality(BenignCheck):
         step = str(max(params["steps"]))
         gauss = [r for r in recs if r["variant"] == "gaussian"]
         t_formula = z_rule(gauss, bounds_by_role["error"], step, "isotropic Gaussian error formula at d = 2n")
-        pc = [r for r in recs if r["min_label_corr"] >= 0]
-        tol = 0.01
-        if pc:
-            worst = min(pc, key=lambda r: r["by_step"][step]["agree"])
-            unfit = [r for r in pc if r["t01"] < 0]
-            t_lin = {"test": "positively correlated ⇒ linear boundary", "usable": True,
-                     "configs": len(pc), "min_agreement": worst["by_step"][step]["agree"],
-                     "violated": bool(worst["by_step"][step]["agree"] < 1 - tol or unfit),
-                     "summary": f"{len(pc)} positively correlated runs, sign agreement ≥ "
-                                f"{worst['by_step'][step]['agree']:.4f}"}
-            if t_lin["violated"]:
-                t_lin["why"] = (f"{worst['variant']} ‖μ‖²={worst['mu2']}: sign f = sign⟨w̄,x⟩ on only "
-                                f"{worst['by_step'][step]['agree']:.4f} of test points" if not unfit
-                                else f"{len(unfit)} positively correlated runs did not interpolate")
-        else:
-            t_lin = {"test": "positively correlated ⇒ linear boundary", "usable": False, "configs": 0}
+        t_lin = _linear_boundary_test(recs, step, _AGREEMENT_TOL)
         tests = [t_formula, t_lin]
         verdict, reason = combine_tests(tests)
-        # findings: heavy tails and spikes
-        findings = []
-        thr = {v: min([r["mu2"] for r in recs if r["variant"] == v and r["min_label_corr"] >= 0], default=None)
-               for v in ("gaussian", "student_t", "gaussian_spiked")}
-        above = "> " + str(max(params["mu2"]))
-        findings.append("smallest ‖μ‖² with all pairs positively correlated (some seed): "
-                        + ", ".join(f"{v}: {t if t is not None else above}" for v, t in thr.items())
-                        + f" (handbook: order √(d·log n); the largest of n²/2 Gaussian ⟨z_i, z_k⟩ is ≈ "
-                          f"√(2d·ln(n²/2)) = {math.sqrt(2 * params['d'] * math.log(params['n'] ** 2 / 2)):.0f} for "
-                          "isotropic noise, before cross terms)")
-        # Gaussian: the exact linear-boundary error (any size); Student-t: Monte Carlo, kept where ≥ 10 counts
-        g_err = mean_by(gauss, ["mu2"], lambda r: r["by_step"][step]["lin_err"])
-        t_err = mean_by([r for r in recs if r["variant"] == "student_t"], ["mu2"],
-                         lambda r: r["by_step"][step]["err"])
-        resolved = 10.0 / params["n_test"]
-        ratios = {k[0]: float(np.mean(t_err[k]) / np.mean(g_err[k])) for k in t_err
-                  if k in g_err and np.mean(t_err[k]) >= resolved and np.mean(g_err[k]) > 0}
-        strong = {m2: v for m2, v in ratios.items() if m2 * params["n"] > params["d"]}
-        if strong:
-            findings.append("Student-t(5) network error / exact Gaussian linear-boundary error, by ‖μ‖²: "
-                            + ", ".join(f"{m2:g}: {v:.2g}" for m2, v in sorted(ratios.items()))
-                            + (" — the ratio grows in the strong regime: heavy tails change the decay (polynomial tail "
-                               "of ⟨w̄, z⟩ along μ), not only a constant factor" if max(strong.values()) > 3 * min(
-                                   v for v in ratios.values() if v > 0) else " — roughly a constant factor"))
-        br = numeric(bounds_by_role["benign_ratio"], ["n", "mu_norm", "sigma_op", "trace_sigma"])
-        sp_rows = [r for r in recs if r["variant"] == "gaussian_spiked"]
-        if sp_rows:
-            x_iso = {r["mu2"]: float(br(r["n"], math.sqrt(r["mu2"]), r["sigma_op"], r["trace_sigma"])) for r in gauss}
-            x_sp = {r["mu2"]: float(br(r["n"], math.sqrt(r["mu2"]), r["sigma_op"], r["trace_sigma"])) for r in sp_rows}
-            z_sp = mean_by(sp_rows, ["mu2"], lambda r: r["by_step"][step]["lin_snr"])
-            z_iso = mean_by(gauss, ["mu2"], lambda r: r["by_step"][step]["lin_snr"])
-            m2 = 4.0 if (4.0,) in z_sp else sorted(z_sp)[len(z_sp) // 2][0]
-            findings.append(f"spiked Σ ({params['spikes']} spikes of {params['spike']:g} orthogonal to μ): at ‖μ‖² = "
-                            f"{m2:g} the benign ratio n‖μ‖⁴/(‖Σ‖Tr Σ) is {x_sp[m2]:.3g} vs {x_iso[m2]:.3g} isotropic, "
-                            f"yet z = {np.mean(z_sp[(m2,)]):.2f} vs {np.mean(z_iso[(m2,)]):.2f}: errors do not "
-                            "collapse on that ratio (H-lin's ‖Σ‖·Tr Σ is an upper-bound quantity, loose for "
-                            "spikes ⊥ μ)")
+        findings, thr, ratios = _findings(recs, gauss, bounds_by_role, params, step)
         return Decision(
             verdict=verdict, reason=reason,
             rule=("(a) as in hashimoto_signal_transition: the seed-mean Φ-argument of the exact linear-boundary error "
                   "(isotropic Gaussian, d = 2n) must match −Φ⁻¹(formula) within the two-sided Bonferroni value of "
                   "SE = ‖μ‖/√((n‖μ‖² + d)·S); (b) every run whose training data are positively correlated must "
-                  f"interpolate and its network sign must agree with sign⟨w̄, x⟩ on ≥ {1 - tol:.0%} of test points "
-                  f"(Thm 4.8's frozen activation pattern makes each neuron group move identically, so the boundary "
-                  "is linear up to the 10⁻⁶ initialisation; 1 % is a deliberately loose resolution)"),
-            predicted={"positively_correlated_agreement_at_least": 1 - tol},
+                  f"interpolate and its network sign must agree with sign⟨w̄, x⟩ on ≥ {1 - _AGREEMENT_TOL:.0%} of "
+                  "test points (Thm 4.8's frozen activation pattern makes each neuron group move identically, so the "
+                  "boundary is linear up to the 10⁻⁶ initialisation; 1 % is a deliberately loose resolution)"),
+            predicted={"positively_correlated_agreement_at_least": 1 - _AGREEMENT_TOL},
             measured={"tests": tests, "positive_correlation_threshold": thr, "student_t_over_gaussian": ratios},
             domain="d = 2n: outside near-orthogonality (d ≫ n² log n) by design",
             findings=findings,
@@ -176,3 +125,68 @@ class HashimotoBeyondOrthogonality(BenignCheck):
         ax2.set(title="error vs n‖μ‖⁴/(‖Σ‖Tr Σ)", xlabel="benign ratio")
         ax3.axhline(0, color="k", lw=0.8)
         ax3.set(title="min ⟨y_i x_i, y_k x_k⟩", xlabel="‖μ‖²")
+
+
+_AGREEMENT_TOL = 0.01  # (b): sign agreement with the linear boundary must be ≥ 1 − this
+
+
+def _linear_boundary_test(recs: Sequence[Mapping[str, Any]], step: str, tol: float) -> dict[str, Any]:
+    """(b) Every positively correlated run interpolates and agrees with sign⟨w̄, x⟩ on ≥ 1 − ``tol`` of test points."""
+    pc = [r for r in recs if r["min_label_corr"] >= 0]
+    if not pc:
+        return {"test": "positively correlated ⇒ linear boundary", "usable": False, "configs": 0}
+    worst = min(pc, key=lambda r: r["by_step"][step]["agree"])
+    unfit = [r for r in pc if r["t01"] < 0]
+    t_lin = {"test": "positively correlated ⇒ linear boundary", "usable": True,
+             "configs": len(pc), "min_agreement": worst["by_step"][step]["agree"],
+             "violated": bool(worst["by_step"][step]["agree"] < 1 - tol or unfit),
+             "summary": f"{len(pc)} positively correlated runs, sign agreement ≥ "
+                        f"{worst['by_step'][step]['agree']:.4f}"}
+    if t_lin["violated"]:
+        t_lin["why"] = (f"{worst['variant']} ‖μ‖²={worst['mu2']}: sign f = sign⟨w̄,x⟩ on only "
+                        f"{worst['by_step'][step]['agree']:.4f} of test points" if not unfit
+                        else f"{len(unfit)} positively correlated runs did not interpolate")
+    return t_lin
+
+
+def _findings(recs: Sequence[Mapping[str, Any]], gauss: Sequence[Mapping[str, Any]],
+              bounds_by_role: Mapping[str, Bound], params: Mapping[str, Any], step: str
+              ) -> tuple[list[str], dict[str, Any], dict[float, float]]:
+    """Reported, not decided: positive-correlation thresholds, heavy tails and spikes."""
+    findings = []
+    thr = {v: min([r["mu2"] for r in recs if r["variant"] == v and r["min_label_corr"] >= 0], default=None)
+           for v in ("gaussian", "student_t", "gaussian_spiked")}
+    above = "> " + str(max(params["mu2"]))
+    findings.append("smallest ‖μ‖² with all pairs positively correlated (some seed): "
+                    + ", ".join(f"{v}: {t if t is not None else above}" for v, t in thr.items())
+                    + f" (handbook: order √(d·log n); the largest of n²/2 Gaussian ⟨z_i, z_k⟩ is ≈ "
+                      f"√(2d·ln(n²/2)) = {math.sqrt(2 * params['d'] * math.log(params['n'] ** 2 / 2)):.0f} for "
+                      "isotropic noise, before cross terms)")
+    # Gaussian: the exact linear-boundary error (any size); Student-t: Monte Carlo, kept where ≥ 10 counts
+    g_err = mean_by(gauss, ["mu2"], lambda r: r["by_step"][step]["lin_err"])
+    t_err = mean_by([r for r in recs if r["variant"] == "student_t"], ["mu2"],
+                    lambda r: r["by_step"][step]["err"])
+    resolved = 10.0 / params["n_test"]
+    ratios = {k[0]: float(np.mean(t_err[k]) / np.mean(g_err[k])) for k in t_err
+              if k in g_err and np.mean(t_err[k]) >= resolved and np.mean(g_err[k]) > 0}
+    strong = {m2: v for m2, v in ratios.items() if m2 * params["n"] > params["d"]}
+    if strong:
+        findings.append("Student-t(5) network error / exact Gaussian linear-boundary error, by ‖μ‖²: "
+                        + ", ".join(f"{m2:g}: {v:.2g}" for m2, v in sorted(ratios.items()))
+                        + (" — the ratio grows in the strong regime: heavy tails change the decay (polynomial tail "
+                           "of ⟨w̄, z⟩ along μ), not only a constant factor" if max(strong.values()) > 3 * min(
+                               v for v in ratios.values() if v > 0) else " — roughly a constant factor"))
+    br = numeric(bounds_by_role["benign_ratio"], ["n", "mu_norm", "sigma_op", "trace_sigma"])
+    sp_rows = [r for r in recs if r["variant"] == "gaussian_spiked"]
+    if sp_rows:
+        x_iso = {r["mu2"]: float(br(r["n"], math.sqrt(r["mu2"]), r["sigma_op"], r["trace_sigma"])) for r in gauss}
+        x_sp = {r["mu2"]: float(br(r["n"], math.sqrt(r["mu2"]), r["sigma_op"], r["trace_sigma"])) for r in sp_rows}
+        z_sp = mean_by(sp_rows, ["mu2"], lambda r: r["by_step"][step]["lin_snr"])
+        z_iso = mean_by(gauss, ["mu2"], lambda r: r["by_step"][step]["lin_snr"])
+        m2 = 4.0 if (4.0,) in z_sp else sorted(z_sp)[len(z_sp) // 2][0]
+        findings.append(f"spiked Σ ({params['spikes']} spikes of {params['spike']:g} orthogonal to μ): at ‖μ‖² = "
+                        f"{m2:g} the benign ratio n‖μ‖⁴/(‖Σ‖Tr Σ) is {x_sp[m2]:.3g} vs {x_iso[m2]:.3g} isotropic, "
+                        f"yet z = {np.mean(z_sp[(m2,)]):.2f} vs {np.mean(z_iso[(m2,)]):.2f}: errors do not "
+                        "collapse on that ratio (H-lin's ‖Σ‖·Tr Σ is an upper-bound quantity, loose for "
+                        "spikes ⊥ μ)")
+    return findings, thr, ratios

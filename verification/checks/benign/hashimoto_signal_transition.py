@@ -92,64 +92,10 @@ class HashimotoSignalTransition(BenignCheck):
             return Decision(Verdict.INCONCLUSIVE, f"{len(unfit)} runs did not interpolate the training data",
                             "100 % training accuracy is a premise of the claim", {}, {"unfit": len(unfit)})
         t_formula = z_rule(clean, bounds_by_role["error"], step, "error formula (exact linear-boundary error)")
-        # transition location: crossing of z²/‖μ‖² = ½ against n, vs the transition ratio's exponent
-        rows = []
-        for n in sorted({r["n"] for r in clean}):
-            for s in sorted({r["seed"] for r in clean}):
-                rr = sorted([r for r in clean if r["n"] == n and r["seed"] == s], key=lambda r: r["mu2"])
-                u = np.array([r["by_step"][step]["lin_snr"] ** 2 / r["mu2"] for r in rr])
-                m2 = np.array([r["mu2"] for r in rr])
-                cross = float("nan")
-                for i in range(1, u.size):
-                    if u[i - 1] < 0.5 <= u[i]:
-                        t = (0.5 - u[i - 1]) / (u[i] - u[i - 1])
-                        cross = math.exp(math.log(m2[i - 1]) + t * (math.log(m2[i]) - math.log(m2[i - 1])))
-                        break
-                rows.append((n, s, cross))
-        tr = bounds_by_role["transition"]
-        lr = sp.log(tr.expr.subs({c: 1 for c in tr.constants}))
-        e_n = sp.diff(lr, B.n) * B.n
-        e_mu2 = sp.diff(lr, B.mu_norm) * B.mu_norm / 2  # exponent in ‖μ‖²
-        q_pred = float(sp.simplify(-e_n / e_mu2).subs({B.n: 20, B.mu_norm: 3.0, B.trace_sigma: float(params["d"])}))
-        ok = [(n, c) for n, _, c in rows if np.isfinite(c)]
-        if len(ok) >= 3 and len({n for n, _ in ok}) >= 2:
-            f = fit_slope(np.log([n for n, _ in ok]), np.log([c for _, c in ok]))
-            lo_, hi_ = f.ci(bonferroni_level(2))
-            viol = bool(hi_ < q_pred - DELTA or lo_ > q_pred + DELTA)
-            t_loc = {"test": "transition location ‖μ‖*² ∝ n^q", "predicted": q_pred, "slope": f.slope, "se": f.se,
-                     "ci": [lo_, hi_], "usable": True, "violated": viol,
-                     "summary": f"kink at ‖μ‖² ∝ n^{f.slope:.2f} (predicted n^{q_pred:.2f})"}
-            if viol:
-                t_loc["why"] = f"kink ∝ n^{f.slope:.2f} (CI {lo_:.2f}, {hi_:.2f}) vs predicted n^{q_pred:.2f} ± ¼"
-        else:
-            t_loc = {"test": "transition location ‖μ‖*² ∝ n^q", "usable": False, "predicted": q_pred}
+        t_loc, rows, q_pred = _location_test(clean, bounds_by_role, params, step)
         tests = [t_formula, t_loc]
         verdict, reason = combine_tests(tests)
-        agree = np.array([r["by_step"][step]["agree"] for r in clean])
-        clus = np.array([r["by_step"][step]["clustering"] for r in clean])
-        drift = np.array([abs(r["by_step"][step]["lin_snr"] - r["by_step"][first]["lin_snr"])
-                          / max(abs(r["by_step"][step]["lin_snr"]), 1e-12) for r in clean])
-        net_vs_lin = np.array([r["by_step"][step]["err"] - r["by_step"][step]["lin_err"] for r in clean])
-        findings = [f"linear boundary: sign f = sign⟨w̄, x⟩ on ≥ {agree.min():.4f} of test points (median "
-                    f"{np.median(agree):.4f}); neuron clustering (cos to group mean) median {np.median(clus):.4f}; "
-                    f"direction drift between steps {first} and {step}: median {np.median(drift):.2%} in z",
-                    f"network Monte-Carlo error minus exact linear-boundary error: median {np.median(net_vs_lin):+.4f}"]
-        flips = [r for r in recs if r["p_flip"] > 0]
-        flip_info = {}
-        if flips:
-            nf = flips[0]["n"]
-            base = mean_by([r for r in clean if r["n"] == nf], ["mu2"], lambda r: r["by_step"][step]["lin_snr"])
-            fl = mean_by(flips, ["mu2"], lambda r: r["by_step"][step]["lin_snr"])
-            thr = params["d"] / nf
-            loss = {k[0]: 1 - np.mean(fl[k]) / np.mean(base[k]) for k in fl if k in base}
-            weak = [v for m2, v in loss.items() if m2 < thr]
-            strong = [v for m2, v in loss.items() if m2 > thr]
-            flip_info = {"relative_z_loss_by_mu2": {str(k): float(v) for k, v in loss.items()}}
-            if weak and strong:
-                findings.append(f"10 % label flips (n={nf}): the Φ-argument z drops by {np.mean(weak):.0%} in the weak "
-                                f"regime and {np.mean(strong):.0%} in the strong regime — "
-                                + ("consistent with" if np.mean(strong) > np.mean(weak) else "contrary to")
-                                + " the conjecture that flips hurt the strong regime more ([summary])")
+        findings, flip_info, agree, clus = _findings(recs, clean, params, step, first)
         return Decision(
             verdict=verdict, reason=reason,
             rule=("(a) for every (n, ‖μ‖²) the seed-mean Φ-argument z of the exact linear-boundary error "
@@ -191,3 +137,71 @@ class HashimotoSignalTransition(BenignCheck):
         ax2.set(title="z²/‖μ‖² vs n‖μ‖²/Tr Σ", xlabel="n‖μ‖²/Tr Σ")
         ax2.legend(fontsize=7)
         ax3.set(title="fraction sign f ≠ sign⟨w̄,x⟩ (+1e-5)", xlabel="‖μ‖²", yscale="log")
+
+
+def _location_test(clean: Sequence[Mapping[str, Any]], bounds_by_role: Mapping[str, Bound],
+                   params: Mapping[str, Any], step: str) -> tuple[dict[str, Any], list[tuple], float]:
+    """(b) The ‖μ‖² where z²/‖μ‖² crosses ½, per (n, seed), fitted as a power of n, vs the transition ratio."""
+    # transition location: crossing of z²/‖μ‖² = ½ against n, vs the transition ratio's exponent
+    rows = []
+    for n in sorted({r["n"] for r in clean}):
+        for s in sorted({r["seed"] for r in clean}):
+            rr = sorted([r for r in clean if r["n"] == n and r["seed"] == s], key=lambda r: r["mu2"])
+            u = np.array([r["by_step"][step]["lin_snr"] ** 2 / r["mu2"] for r in rr])
+            m2 = np.array([r["mu2"] for r in rr])
+            cross = float("nan")
+            for i in range(1, u.size):
+                if u[i - 1] < 0.5 <= u[i]:
+                    t = (0.5 - u[i - 1]) / (u[i] - u[i - 1])
+                    cross = math.exp(math.log(m2[i - 1]) + t * (math.log(m2[i]) - math.log(m2[i - 1])))
+                    break
+            rows.append((n, s, cross))
+    tr = bounds_by_role["transition"]
+    lr = sp.log(tr.expr.subs({c: 1 for c in tr.constants}))
+    e_n = sp.diff(lr, B.n) * B.n
+    e_mu2 = sp.diff(lr, B.mu_norm) * B.mu_norm / 2  # exponent in ‖μ‖²
+    q_pred = float(sp.simplify(-e_n / e_mu2).subs({B.n: 20, B.mu_norm: 3.0, B.trace_sigma: float(params["d"])}))
+    ok = [(n, c) for n, _, c in rows if np.isfinite(c)]
+    if len(ok) >= 3 and len({n for n, _ in ok}) >= 2:
+        f = fit_slope(np.log([n for n, _ in ok]), np.log([c for _, c in ok]))
+        lo_, hi_ = f.ci(bonferroni_level(2))
+        viol = bool(hi_ < q_pred - DELTA or lo_ > q_pred + DELTA)
+        t_loc = {"test": "transition location ‖μ‖*² ∝ n^q", "predicted": q_pred, "slope": f.slope, "se": f.se,
+                 "ci": [lo_, hi_], "usable": True, "violated": viol,
+                 "summary": f"kink at ‖μ‖² ∝ n^{f.slope:.2f} (predicted n^{q_pred:.2f})"}
+        if viol:
+            t_loc["why"] = f"kink ∝ n^{f.slope:.2f} (CI {lo_:.2f}, {hi_:.2f}) vs predicted n^{q_pred:.2f} ± ¼"
+    else:
+        t_loc = {"test": "transition location ‖μ‖*² ∝ n^q", "usable": False, "predicted": q_pred}
+    return t_loc, rows, q_pred
+
+
+def _findings(recs: Sequence[Mapping[str, Any]], clean: Sequence[Mapping[str, Any]], params: Mapping[str, Any],
+              step: str, first: str) -> tuple[list[str], dict[str, Any], np.ndarray, np.ndarray]:
+    """Reported, not decided: linear boundary, clustering, direction drift, label flips."""
+    agree = np.array([r["by_step"][step]["agree"] for r in clean])
+    clus = np.array([r["by_step"][step]["clustering"] for r in clean])
+    drift = np.array([abs(r["by_step"][step]["lin_snr"] - r["by_step"][first]["lin_snr"])
+                      / max(abs(r["by_step"][step]["lin_snr"]), 1e-12) for r in clean])
+    net_vs_lin = np.array([r["by_step"][step]["err"] - r["by_step"][step]["lin_err"] for r in clean])
+    findings = [f"linear boundary: sign f = sign⟨w̄, x⟩ on ≥ {agree.min():.4f} of test points (median "
+                f"{np.median(agree):.4f}); neuron clustering (cos to group mean) median {np.median(clus):.4f}; "
+                f"direction drift between steps {first} and {step}: median {np.median(drift):.2%} in z",
+                f"network Monte-Carlo error minus exact linear-boundary error: median {np.median(net_vs_lin):+.4f}"]
+    flips = [r for r in recs if r["p_flip"] > 0]
+    flip_info = {}
+    if flips:
+        nf = flips[0]["n"]
+        base = mean_by([r for r in clean if r["n"] == nf], ["mu2"], lambda r: r["by_step"][step]["lin_snr"])
+        fl = mean_by(flips, ["mu2"], lambda r: r["by_step"][step]["lin_snr"])
+        thr = params["d"] / nf
+        loss = {k[0]: 1 - np.mean(fl[k]) / np.mean(base[k]) for k in fl if k in base}
+        weak = [v for m2, v in loss.items() if m2 < thr]
+        strong = [v for m2, v in loss.items() if m2 > thr]
+        flip_info = {"relative_z_loss_by_mu2": {str(k): float(v) for k, v in loss.items()}}
+        if weak and strong:
+            findings.append(f"10 % label flips (n={nf}): the Φ-argument z drops by {np.mean(weak):.0%} in the weak "
+                            f"regime and {np.mean(strong):.0%} in the strong regime — "
+                            + ("consistent with" if np.mean(strong) > np.mean(weak) else "contrary to")
+                            + " the conjecture that flips hurt the strong regime more ([summary])")
+    return findings, flip_info, agree, clus

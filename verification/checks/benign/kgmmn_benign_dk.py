@@ -88,44 +88,15 @@ class KgmmnBenignDk(BenignCheck):
         problem = training_problems(recs)
         if problem is not None:
             return problem
-        names = ["alpha", "d", "k"]
-        up, lo = bounds_by_role["upper"], bounds_by_role["lower"]
-        e_up, e_lo = neg_log(up, names), neg_log(lo, names)
         n = int(params["n"])
         d_alpha = round(params["d_over_n_alpha"] * n)
         dsw = [r for r in recs if math.isclose(r["alpha"], params["alpha_ref"])]
         asw = [r for r in recs if r["d"] == d_alpha]
         level = bonferroni_level(5)
-        # (i) sign of the d-trend of the upper bound vs the measured trend of log err in d/k
-        dk = np.array([r["d"] / r["k"] for r in dsw])
-        lerr = np.log([err_floor(r) for r in dsw])
-        fit = fit_slope(dk, lerr)
-        lo_ci, hi_ci = fit.ci(level)
-        a0, d0, k0 = float(params["alpha_ref"]), float(np.median([r["d"] for r in dsw])), float(params["k"])
-        dlog = sp.diff(sp.log(up.expr.subs({c: 1 for c in up.constants})), B.d)
-        pred_sign = float(np.sign(float(dlog.subs({B.alpha: a0, B.d: d0, B.k: k0}))))
-        sign_test = {"test": "sign of d log(err)/d(d/k) vs the upper bound's", "predicted_sign": pred_sign,
-                     "slope": fit.slope, "se": fit.se, "ci": [lo_ci, hi_ci], "usable": True,
-                     "violated": bool((pred_sign < 0 and lo_ci > 0) or (pred_sign > 0 and hi_ci < 0))}
-        if sign_test["violated"]:
-            sign_test["why"] = (f"the bound predicts {'a de' if pred_sign < 0 else 'an in'}creasing error in d, "
-                                f"measured slope of log err vs d/k {fit.slope:+.3g} (CI {lo_ci:+.3g}, {hi_ci:+.3g})")
-        # (ii)-(iv) ratio rules on s = −log err (upper bound on err ⇒ lower bound on s and vice versa)
-        s_a = -np.log([err_floor(r) for r in asw])
-        al = np.array([r["alpha"] for r in asw])
-        dd, kk = np.array([r["d"] for r in asw], float), np.array([r["k"] for r in asw], float)
-        s_d = -lerr
-        ad, ddd, kd = (np.array([r[key] for r in dsw], float) for key in ("alpha", "d", "k"))
+        sign_test, fit, dk, lerr, pred_sign = _sign_test(dsw, bounds_by_role["upper"], params, level)
+        rtests, al, s_a = _ratio_tests(asw, dsw, lerr, bounds_by_role, level)
+        tests = [sign_test, *rtests]
         it = numeric(bounds_by_role["iterations"], ["w_star_norm", "eta", "alpha", "m"])
-        q_it = np.array([max(r["T"], 1) / float(it(r["wstar_norm"], r["eta"], r["alpha"], r["m"])) for r in dsw])
-        with np.errstate(all="ignore"):
-            tests = [
-                sign_test,
-                ratio_test("T/(‖w*‖²/(ηα²m)) vs d → ∞ (Thm 3.1)", ddd, q_it, "inf", "upper", level),
-                ratio_test("−log err / (−log upper) vs α → 0", al, s_a / e_up(al, dd, kk), "0", "lower", level),
-                ratio_test("−log err / (−log lower) vs α → 0", al, s_a / e_lo(al, dd, kk), "0", "upper", level),
-                ratio_test("−log err / (−log lower) vs d → ∞", ddd, s_d / e_lo(ad, ddd, kd), "inf", "upper", level),
-            ]
         verdict, reason = combine_tests(tests)
         beta = fit_slope(np.log(al), np.log(s_a))
         aff = fit_slope(dk, -lerr)
@@ -133,22 +104,8 @@ class KgmmnBenignDk(BenignCheck):
         if verdict is Verdict.HOLDS:
             reason = (f"error falls with d/k (slope of log err {fit.slope:+.3f} per unit d/k); −log err ∝ "
                       f"α^{beta.slope:.2f} lies inside the sandwich exponents [−1, 2]")
-        cens = sum(r["err"] == 0 for r in recs)
         stop = stopping_summary(recs)
-        findings = [f"−log err ≈ {aff.intercept:.2f} + {aff.slope:.3f}·d/k (affine, with a positive intercept); its "
-                    f"local log-log exponent in d/k is {loglog.slope:.2f} < 1 at these sizes, so the exp(−C·d/k) "
-                    "shape is asymptotic",
-                    f"stopping rules: the authors' 0-1 stop gives {stop['median_err_ratio_01_over_hinge']:.2f}× the "
-                    f"hinge-stop error (median {stop['median_err_01_stop']:.4f} vs "
-                    f"{stop['median_err_hinge_stop']:.4f})",
-                    f"max-margin linear classifier error (exact Φ) median "
-                    f"{float(np.median([r['lin_err'] for r in dsw])):.4f} vs network "
-                    f"{float(np.median(np.exp(lerr))):.4f}"]
-        kr = float(params["k"]) / (float(params["alpha_ref"]) ** 2 * n)
-        findings.append(f"domain: k/(α²n) = {kr:.3g} at α = {params['alpha_ref']}: Cor 3.2.1's k = O(α²n) holds "
-                        f"only if its hidden constant is ≥ {kr:.3g}; the sandwich is nevertheless observed")
-        if cens:
-            findings.append(f"{cens} runs had zero test errors in the Monte-Carlo sample (floored at half a count)")
+        findings = _findings(recs, dsw, params, aff, loglog, lerr, stop)
         return Decision(
             verdict=verdict, reason=reason,
             rule=("(i) the measured slope of log err against d/k (d-sweep, seeds pooled) must not have the opposite "
@@ -208,3 +165,67 @@ class KgmmnBenignDk(BenignCheck):
             ax3.axvline(xv, color="k", lw=0.6, ls=":" if xv else "-")
         ax3.set_yticks(range(len(tests)), [t["test"][:30] for t in tests], fontsize=6)
         ax3.set(title="rule slopes with CIs (red: violated), ±δ", xlabel="slope")
+
+
+def _sign_test(dsw: Sequence[Mapping[str, Any]], up: Bound, params: Mapping[str, Any], level: float
+               ) -> tuple[dict[str, Any], Any, np.ndarray, np.ndarray, float]:
+    """(i) Sign of the d-trend of the upper bound vs the measured slope of log err in d/k (seeds pooled)."""
+    dk = np.array([r["d"] / r["k"] for r in dsw])
+    lerr = np.log([err_floor(r) for r in dsw])
+    fit = fit_slope(dk, lerr)
+    lo_ci, hi_ci = fit.ci(level)
+    a0, d0, k0 = float(params["alpha_ref"]), float(np.median([r["d"] for r in dsw])), float(params["k"])
+    dlog = sp.diff(sp.log(up.expr.subs({c: 1 for c in up.constants})), B.d)
+    pred_sign = float(np.sign(float(dlog.subs({B.alpha: a0, B.d: d0, B.k: k0}))))
+    sign_test = {"test": "sign of d log(err)/d(d/k) vs the upper bound's", "predicted_sign": pred_sign,
+                 "slope": fit.slope, "se": fit.se, "ci": [lo_ci, hi_ci], "usable": True,
+                 "violated": bool((pred_sign < 0 and lo_ci > 0) or (pred_sign > 0 and hi_ci < 0))}
+    if sign_test["violated"]:
+        sign_test["why"] = (f"the bound predicts {'a de' if pred_sign < 0 else 'an in'}creasing error in d, "
+                            f"measured slope of log err vs d/k {fit.slope:+.3g} (CI {lo_ci:+.3g}, {hi_ci:+.3g})")
+    return sign_test, fit, dk, lerr, pred_sign
+
+
+def _ratio_tests(asw: Sequence[Mapping[str, Any]], dsw: Sequence[Mapping[str, Any]], lerr: np.ndarray,
+                 bounds_by_role: Mapping[str, Bound], level: float
+                 ) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray]:
+    """(ii)–(v) ratio rules on s = −log err (upper bound on err ⇒ lower bound on s and vice versa) and on T."""
+    names = ["alpha", "d", "k"]
+    e_up, e_lo = neg_log(bounds_by_role["upper"], names), neg_log(bounds_by_role["lower"], names)
+    s_a = -np.log([err_floor(r) for r in asw])
+    al = np.array([r["alpha"] for r in asw])
+    dd, kk = np.array([r["d"] for r in asw], float), np.array([r["k"] for r in asw], float)
+    s_d = -lerr
+    ad, ddd, kd = (np.array([r[key] for r in dsw], float) for key in ("alpha", "d", "k"))
+    it = numeric(bounds_by_role["iterations"], ["w_star_norm", "eta", "alpha", "m"])
+    q_it = np.array([max(r["T"], 1) / float(it(r["wstar_norm"], r["eta"], r["alpha"], r["m"])) for r in dsw])
+    with np.errstate(all="ignore"):
+        tests = [
+            ratio_test("T/(‖w*‖²/(ηα²m)) vs d → ∞ (Thm 3.1)", ddd, q_it, "inf", "upper", level),
+            ratio_test("−log err / (−log upper) vs α → 0", al, s_a / e_up(al, dd, kk), "0", "lower", level),
+            ratio_test("−log err / (−log lower) vs α → 0", al, s_a / e_lo(al, dd, kk), "0", "upper", level),
+            ratio_test("−log err / (−log lower) vs d → ∞", ddd, s_d / e_lo(ad, ddd, kd), "inf", "upper", level),
+        ]
+    return tests, al, s_a
+
+
+def _findings(recs: Sequence[Mapping[str, Any]], dsw: Sequence[Mapping[str, Any]], params: Mapping[str, Any],
+              aff: Any, loglog: Any, lerr: np.ndarray, stop: Mapping[str, Any]) -> list[str]:
+    """Reported, not decided: the affine shape in d/k, stopping rules, the linear classifier, the domain."""
+    n = int(params["n"])
+    cens = sum(r["err"] == 0 for r in recs)
+    findings = [f"−log err ≈ {aff.intercept:.2f} + {aff.slope:.3f}·d/k (affine, with a positive intercept); its "
+                f"local log-log exponent in d/k is {loglog.slope:.2f} < 1 at these sizes, so the exp(−C·d/k) "
+                "shape is asymptotic",
+                f"stopping rules: the authors' 0-1 stop gives {stop['median_err_ratio_01_over_hinge']:.2f}× the "
+                f"hinge-stop error (median {stop['median_err_01_stop']:.4f} vs "
+                f"{stop['median_err_hinge_stop']:.4f})",
+                f"max-margin linear classifier error (exact Φ) median "
+                f"{float(np.median([r['lin_err'] for r in dsw])):.4f} vs network "
+                f"{float(np.median(np.exp(lerr))):.4f}"]
+    kr = float(params["k"]) / (float(params["alpha_ref"]) ** 2 * n)
+    findings.append(f"domain: k/(α²n) = {kr:.3g} at α = {params['alpha_ref']}: Cor 3.2.1's k = O(α²n) holds "
+                    f"only if its hidden constant is ≥ {kr:.3g}; the sandwich is nevertheless observed")
+    if cens:
+        findings.append(f"{cens} runs had zero test errors in the Monte-Carlo sample (floored at half a count)")
+    return findings

@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
-from scipy import stats
 
 import bounds as B
 from bounds import Bound
@@ -27,7 +26,7 @@ from verification.checks.benign._common import (
     training_problems,
 )
 from verification.rules import kendall_tau_test
-from verification.rules.multiple import bonferroni_level
+from verification.rules.multiple import bonferroni_level, bonferroni_z
 from verification.rules.slopes import fixed_effects_slope
 from verification.rules.verdicts import combine_tests
 
@@ -79,15 +78,6 @@ class KgmmnGammaTransition(BenignCheck):
                    {"benign_ratio": B.kgmmn_benign_ratio.mutant(g * k**2, "γk²")}),
         ]
 
-    @staticmethod
-    def _crossing(gs: np.ndarray, errs: np.ndarray, level: float) -> float:
-        """Smallest γ > 0 where the error falls below ``level`` (log-linear interpolation); nan if none."""
-        for i in range(1, gs.size):
-            if errs[i - 1] >= level > errs[i]:
-                lg0, lg1 = math.log(gs[i - 1]), math.log(gs[i])
-                t = (errs[i - 1] - level) / (errs[i - 1] - errs[i])
-                return math.exp(lg0 + t * (lg1 - lg0))
-        return float("nan")
 
     def decide(self, measurements: Mapping[str, Mapping[str, Any]], bounds_by_role: Mapping[str, Bound],
                params: Mapping[str, Any]) -> Decision:
@@ -103,97 +93,13 @@ class KgmmnGammaTransition(BenignCheck):
         seeds = sorted({r["seed"] for r in recs})
         tests: list[dict[str, Any]] = []
         # (1) harmful limit: the γ with the smallest harmful ratio in each (n, α)
-        z1 = float(stats.norm.isf(FAMILY_ERROR / len(groups)))
-        worst = None
-        for n, a in groups:
-            rows = [r for r in pos if r["n"] == n and r["alpha"] == a]
-            ratios = {r["gamma"]: float(hr(r["gamma"], r["d"], r["alpha"])) for r in rows}
-            g0 = min(ratios, key=lambda g: ratios[g] if np.isfinite(ratios[g]) else np.inf)
-            errs = np.array([r["err"] for r in rows if r["gamma"] == g0])
-            se = math.hypot(errs.std(ddof=1) / math.sqrt(errs.size) if errs.size > 1 else 0.0,
-                            float(np.mean([r["err_se"] for r in rows if r["gamma"] == g0])))
-            margin = (errs.mean() - harm) / max(se, 1e-12)
-            if worst is None or margin < worst[0]:
-                worst = (margin, n, a, g0, errs.mean(), se)
-        t1 = {"test": "harmful limit: error ≥ bound at the smallest γd/α³", "usable": True,
-              "violated": bool(worst[0] < -z1), "worst": {"n": worst[1], "alpha": worst[2], "gamma": worst[3],
-                                                          "err": worst[4], "se": worst[5], "z": worst[0]},
-              "summary": f"error {worst[4]:.3f} ≥ {harm:.3f} at the smallest harmful ratio"}
-        if t1["violated"]:
-            t1["why"] = (f"at n={worst[1]}, α={worst[2]}, γ={worst[3]} (smallest ratio) the error {worst[4]:.3f} is "
-                         f"below {harm:.3f} by {-worst[0]:.1f} SE (> {z1:.2f})")
+        t1, z1 = _harmful_test(pos, groups, hr, harm)
         tests.append(t1)
-        # (2) error decreases in the benign ratio, within each (n, α)
-        taus = []
-        for n, a in groups:
-            rows = [r for r in pos if r["n"] == n and r["alpha"] == a]
-            mean_err = mean_by(rows, ["gamma"], lambda r: r["err"])
-            gs = sorted(mean_err)
-            e = np.array([np.mean(mean_err[g]) for g in gs])
-            ratio = np.array([float(br(g[0], max(1, round(params["k_frac"] * n)))) for g in gs])
-            tau_ok, p_ok = kendall_tau_test(-e, ratio)
-            _, p_bad = kendall_tau_test(e, ratio)
-            taus.append({"n": n, "alpha": a, "tau": tau_ok, "p_predicted": p_ok, "p_opposite": p_bad})
-        G = len(taus)
-        t2 = {"test": "error decreasing in the benign ratio", "taus": taus, "usable": True,
-              "violated": any(t["p_opposite"] < FAMILY_ERROR * 10 / G for t in taus),
-              "summary": f"Kendall τ(−err, ratio) ≥ {min(t['tau'] for t in taus):.2f} in every (n, α)"}
-        if t2["violated"]:
-            bad = min(taus, key=lambda t: t["p_opposite"])
-            t2["why"] = (f"at n={bad['n']}, α={bad['alpha']} the error increases with the ratio "
-                         f"(τ = {-bad['tau']:.2f}, p = {bad['p_opposite']:.2g})")
-        elif any(t["p_predicted"] > 0.05 for t in taus):
-            t2["usable"] = False
-        tests.append(t2)
-        # (3) transition location: γ* where the error falls through ¼, against n
-        rows3 = []
-        for n, a in groups:
-            for s in seeds:
-                rr = sorted([r for r in pos if r["n"] == n and r["alpha"] == a and r["seed"] == s],
-                            key=lambda r: r["gamma"])
-                gstar = self._crossing(np.array([r["gamma"] for r in rr]), np.array([r["err"] for r in rr]),
-                                       _TRANSITION_LEVEL)
-                rows3.append((n, a, gstar))
-        ok = [(n, a, g) for n, a, g in rows3 if np.isfinite(g)]
-        nmid = float(np.exp(np.mean(np.log([n for n, _, _ in ok])))) if ok else float(np.median(params["ns"]))
-        r_sym = bounds_by_role["benign_ratio"].expr.subs({c: 1 for c in bounds_by_role["benign_ratio"].constants})
-        path = {B.k: params["k_frac"] * B.n, B.d: params["d_over_n"] * B.n}
-        lr = sp.log(r_sym.subs(path))
-        e_n = sp.diff(lr, B.n) * B.n
-        e_g = sp.diff(lr, B.gamma_sig) * B.gamma_sig
-        at = {B.n: nmid, B.gamma_sig: 0.05, B.alpha: float(params["alphas"][0])}
-        q_pred = float(-(e_n / e_g).subs(at)) if float(e_g.subs(at)) != 0 else float("nan")
-        if len(ok) >= 3 and len({n for n, _, _ in ok}) >= 2:
-            f = fixed_effects_slope(np.log([n for n, _, _ in ok]), np.log([g for _, _, g in ok]),
-                                    [a for _, a, _ in ok])
-            lo_, hi_ = f.ci(bonferroni_level(3))
-            violated = bool(hi_ < q_pred - DELTA or lo_ > q_pred + DELTA)
-            t3 = {"test": "transition location γ* ∝ n^q", "predicted": q_pred, "slope": f.slope, "se": f.se,
-                  "ci": [lo_, hi_], "usable": True, "violated": violated,
-                  "summary": f"γ* ∝ n^{f.slope:.2f} (predicted n^{q_pred:.2f})"}
-            if violated:
-                t3["why"] = (f"γ* ∝ n^{f.slope:.2f} (CI {lo_:.2f}, {hi_:.2f}) but the benign ratio puts the transition "
-                             f"at n^{q_pred:.2f} (± δ = ¼)")
-        else:
-            t3 = {"test": "transition location γ* ∝ n^q", "usable": False, "predicted": q_pred}
+        tests.append(_ordering_test(pos, groups, br, params))
+        t3, rows3, q_pred = _location_test(pos, groups, seeds, bounds_by_role, params)
         tests.append(t3)
         verdict, reason = combine_tests(tests)
-        snr = [{"n": r["n"], "alpha": r["alpha"], "gamma": r["gamma"],
-                "Alin_over_zlin_scaled": r["A_lin"] / r["z_lin_norm"]
-                / math.sqrt((1 - r["gamma"]) / (r["gamma"] * r["d"])),
-                "Amin_over_Z_scaled": r["A_min"] / r["Z_fro"]
-                / math.sqrt((1 - r["gamma"]) * r["m"] / (r["gamma"] * r["d"]))}
-               for r in pos if r["seed"] == seeds[0]]
-        gap = [r for r in pos if 1 / r["d"] < r["gamma"] < 1 / r["k"]]
-        stop = stopping_summary(pos)
-        findings = [
-            "the transition does not depend on α (α = " + ", ".join(str(a) for a in params["alphas"]) + "): Thm 3.4's "
-            "α³/d is a sufficient condition far below the observed harmful range",
-            f"gap 1/d < γ < 1/k (no theorem): errors {min(r['err'] for r in gap):.3f}–{max(r['err'] for r in gap):.3f}"
-            if gap else "no configuration in the gap 1/d < γ < 1/k",
-            f"stopping rules: 0-1 stop error / hinge stop error = {stop['median_err_ratio_01_over_hinge']:.2f} (median "
-            "over γ > 0)",
-        ]
+        findings, snr, stop = _findings(pos, params, seeds)
         return Decision(
             verdict=verdict, reason=reason,
             rule=(f"(1) in each (n, α) the γ > 0 with the smallest harmful ratio must have error ≥ the harmful bound "
@@ -240,3 +146,123 @@ class KgmmnGammaTransition(BenignCheck):
         ax2.set(title="vs γk (x: 0-1 stop)", xlabel="γ·k")
         ax3.axhline(1.0, color="k", lw=0.8, ls=":")
         ax3.set(title="Lemma D.4: (A_lin/‖z_lin‖)·√(γd/(1−γ))", xlabel="γ")
+
+
+def _crossing(gs: np.ndarray, errs: np.ndarray, level: float) -> float:
+    """Smallest γ > 0 where the error falls below ``level`` (log-linear interpolation); nan if none."""
+    for i in range(1, gs.size):
+        if errs[i - 1] >= level > errs[i]:
+            lg0, lg1 = math.log(gs[i - 1]), math.log(gs[i])
+            t = (errs[i - 1] - level) / (errs[i - 1] - errs[i])
+            return math.exp(lg0 + t * (lg1 - lg0))
+    return float("nan")
+
+
+def _harmful_test(pos: Sequence[Mapping[str, Any]], groups: Sequence[tuple], hr: Any, harm: float
+                  ) -> tuple[dict[str, Any], float]:
+    """(1) Harmful limit: in each (n, α) the γ with the smallest harmful ratio has error ≥ the harmful bound."""
+    z1 = bonferroni_z(len(groups), 2 * FAMILY_ERROR)  # one-sided at family error FAMILY_ERROR
+    worst = None
+    for n, a in groups:
+        rows = [r for r in pos if r["n"] == n and r["alpha"] == a]
+        ratios = {r["gamma"]: float(hr(r["gamma"], r["d"], r["alpha"])) for r in rows}
+        g0 = min(ratios, key=lambda g: ratios[g] if np.isfinite(ratios[g]) else np.inf)
+        errs = np.array([r["err"] for r in rows if r["gamma"] == g0])
+        se = math.hypot(errs.std(ddof=1) / math.sqrt(errs.size) if errs.size > 1 else 0.0,
+                        float(np.mean([r["err_se"] for r in rows if r["gamma"] == g0])))
+        margin = (errs.mean() - harm) / max(se, 1e-12)
+        if worst is None or margin < worst[0]:
+            worst = (margin, n, a, g0, errs.mean(), se)
+    t1 = {"test": "harmful limit: error ≥ bound at the smallest γd/α³", "usable": True,
+          "violated": bool(worst[0] < -z1), "worst": {"n": worst[1], "alpha": worst[2], "gamma": worst[3],
+                                                      "err": worst[4], "se": worst[5], "z": worst[0]},
+          "summary": f"error {worst[4]:.3f} ≥ {harm:.3f} at the smallest harmful ratio"}
+    if t1["violated"]:
+        t1["why"] = (f"at n={worst[1]}, α={worst[2]}, γ={worst[3]} (smallest ratio) the error {worst[4]:.3f} is "
+                     f"below {harm:.3f} by {-worst[0]:.1f} SE (> {z1:.2f})")
+    return t1, z1
+
+
+def _ordering_test(pos: Sequence[Mapping[str, Any]], groups: Sequence[tuple], br: Any,
+                   params: Mapping[str, Any]) -> dict[str, Any]:
+    """(2) The error decreases in the benign ratio within each (n, α) (Kendall τ)."""
+    taus = []
+    for n, a in groups:
+        rows = [r for r in pos if r["n"] == n and r["alpha"] == a]
+        mean_err = mean_by(rows, ["gamma"], lambda r: r["err"])
+        gs = sorted(mean_err)
+        e = np.array([np.mean(mean_err[g]) for g in gs])
+        ratio = np.array([float(br(g[0], max(1, round(params["k_frac"] * n)))) for g in gs])
+        tau_ok, p_ok = kendall_tau_test(-e, ratio)
+        _, p_bad = kendall_tau_test(e, ratio)
+        taus.append({"n": n, "alpha": a, "tau": tau_ok, "p_predicted": p_ok, "p_opposite": p_bad})
+    G = len(taus)
+    t2 = {"test": "error decreasing in the benign ratio", "taus": taus, "usable": True,
+          "violated": any(t["p_opposite"] < FAMILY_ERROR * 10 / G for t in taus),
+          "summary": f"Kendall τ(−err, ratio) ≥ {min(t['tau'] for t in taus):.2f} in every (n, α)"}
+    if t2["violated"]:
+        bad = min(taus, key=lambda t: t["p_opposite"])
+        t2["why"] = (f"at n={bad['n']}, α={bad['alpha']} the error increases with the ratio "
+                     f"(τ = {-bad['tau']:.2f}, p = {bad['p_opposite']:.2g})")
+    elif any(t["p_predicted"] > 0.05 for t in taus):
+        t2["usable"] = False
+    return t2
+
+
+def _location_test(pos: Sequence[Mapping[str, Any]], groups: Sequence[tuple], seeds: Sequence[int],
+                   bounds_by_role: Mapping[str, Bound], params: Mapping[str, Any]
+                   ) -> tuple[dict[str, Any], list[tuple], float]:
+    """(3) Transition location: γ* where the error falls through ¼, fitted as a power of n (one intercept per α)."""
+    rows3 = []
+    for n, a in groups:
+        for s in seeds:
+            rr = sorted([r for r in pos if r["n"] == n and r["alpha"] == a and r["seed"] == s],
+                        key=lambda r: r["gamma"])
+            gstar = _crossing(np.array([r["gamma"] for r in rr]), np.array([r["err"] for r in rr]),
+                                   _TRANSITION_LEVEL)
+            rows3.append((n, a, gstar))
+    ok = [(n, a, g) for n, a, g in rows3 if np.isfinite(g)]
+    nmid = float(np.exp(np.mean(np.log([n for n, _, _ in ok])))) if ok else float(np.median(params["ns"]))
+    r_sym = bounds_by_role["benign_ratio"].expr.subs({c: 1 for c in bounds_by_role["benign_ratio"].constants})
+    path = {B.k: params["k_frac"] * B.n, B.d: params["d_over_n"] * B.n}
+    lr = sp.log(r_sym.subs(path))
+    e_n = sp.diff(lr, B.n) * B.n
+    e_g = sp.diff(lr, B.gamma_sig) * B.gamma_sig
+    at = {B.n: nmid, B.gamma_sig: 0.05, B.alpha: float(params["alphas"][0])}
+    q_pred = float(-(e_n / e_g).subs(at)) if float(e_g.subs(at)) != 0 else float("nan")
+    if len(ok) >= 3 and len({n for n, _, _ in ok}) >= 2:
+        f = fixed_effects_slope(np.log([n for n, _, _ in ok]), np.log([g for _, _, g in ok]),
+                                [a for _, a, _ in ok])
+        lo_, hi_ = f.ci(bonferroni_level(3))
+        violated = bool(hi_ < q_pred - DELTA or lo_ > q_pred + DELTA)
+        t3 = {"test": "transition location γ* ∝ n^q", "predicted": q_pred, "slope": f.slope, "se": f.se,
+              "ci": [lo_, hi_], "usable": True, "violated": violated,
+              "summary": f"γ* ∝ n^{f.slope:.2f} (predicted n^{q_pred:.2f})"}
+        if violated:
+            t3["why"] = (f"γ* ∝ n^{f.slope:.2f} (CI {lo_:.2f}, {hi_:.2f}) but the benign ratio puts the transition "
+                         f"at n^{q_pred:.2f} (± δ = ¼)")
+    else:
+        t3 = {"test": "transition location γ* ∝ n^q", "usable": False, "predicted": q_pred}
+    return t3, rows3, q_pred
+
+
+def _findings(pos: Sequence[Mapping[str, Any]], params: Mapping[str, Any], seeds: Sequence[int]
+              ) -> tuple[list[str], list[dict[str, Any]], dict[str, Any]]:
+    """Reported, not decided: α-independence, the gap 1/d < γ < 1/k, stopping rules, Lemma D SNRs."""
+    snr = [{"n": r["n"], "alpha": r["alpha"], "gamma": r["gamma"],
+            "Alin_over_zlin_scaled": r["A_lin"] / r["z_lin_norm"]
+            / math.sqrt((1 - r["gamma"]) / (r["gamma"] * r["d"])),
+            "Amin_over_Z_scaled": r["A_min"] / r["Z_fro"]
+            / math.sqrt((1 - r["gamma"]) * r["m"] / (r["gamma"] * r["d"]))}
+           for r in pos if r["seed"] == seeds[0]]
+    gap = [r for r in pos if 1 / r["d"] < r["gamma"] < 1 / r["k"]]
+    stop = stopping_summary(pos)
+    findings = [
+        "the transition does not depend on α (α = " + ", ".join(str(a) for a in params["alphas"]) + "): Thm 3.4's "
+        "α³/d is a sufficient condition far below the observed harmful range",
+        f"gap 1/d < γ < 1/k (no theorem): errors {min(r['err'] for r in gap):.3f}–{max(r['err'] for r in gap):.3f}"
+        if gap else "no configuration in the gap 1/d < γ < 1/k",
+        f"stopping rules: 0-1 stop error / hinge stop error = {stop['median_err_ratio_01_over_hinge']:.2f} (median "
+        "over γ > 0)",
+    ]
+    return findings, snr, stop

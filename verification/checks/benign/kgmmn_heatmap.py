@@ -91,47 +91,11 @@ class KgmmnHeatmap(BenignCheck):
         problem = training_problems(recs)
         if problem is not None:
             return problem
-        names = ["alpha", "d", "k", "n"]
-        up, lo = bounds_by_role["upper"], bounds_by_role["lower"]
-        e_up, e_lo = neg_log(up, names), neg_log(lo, names)
         level = bonferroni_level(5)
         pa = [r for r in recs if r["path"] == "a"]
         pb = [r for r in recs if r["path"] == "b"]
-        # (i) along d/n at each n: sign of the trend against the upper bound's
-        fit = fixed_effects_slope([r["d"] / r["k"] for r in pa], np.log([err_floor(r) for r in pa]),
-                                  [r["n"] for r in pa])
-        lo_ci, hi_ci = fit.ci(level)
-        mid = pa[len(pa) // 2]
-        dlog = sp.diff(sp.log(up.expr.subs({c: 1 for c in up.constants})), B.d)
-        pred_sign = float(np.sign(float(dlog.subs({B.alpha: mid["alpha"], B.d: mid["d"], B.k: mid["k"],
-                                                   B.n: mid["n"]}))))
-        sign_test = {"test": "trend along d/n vs the upper bound's", "predicted_sign": pred_sign, "slope": fit.slope,
-                     "se": fit.se, "ci": [lo_ci, hi_ci], "usable": True,
-                     "violated": bool((pred_sign < 0 and lo_ci > 0) or (pred_sign > 0 and hi_ci < 0))}
-        # (ii) path (a): fixed d/n, k = 0.1n; (iii) path (b): fixed k, d = 4n — ratio rules along n → ∞
-        tests = [sign_test]
-        for label, rows in (("fixed d/n", pa), ("fixed k", pb)):
-            nn = np.array([r["n"] for r in rows], float)
-            s = -np.log([err_floor(r) for r in rows])
-            args = [np.array([r[key] for r in rows], float) for key in ("alpha", "d", "k", "n")]
-            r_up, r_lo = s / e_up(*args), s / e_lo(*args)
-            if label == "fixed d/n":  # common slope, one intercept per d/n row
-                grp = [r["d"] / r["n"] for r in rows]
-                ln = np.log(nn)
-                for nm, ratio, kind in (("upper", r_up, "lower"), ("lower", r_lo, "upper")):
-                    ok = np.isfinite(ratio) & (ratio > 0)
-                    if ok.sum() < 3:
-                        tests.append({"test": f"{label}: −log err/(−log {nm}) vs n", "usable": False})
-                        continue
-                    f = fixed_effects_slope(ln[ok], np.log(ratio[ok]), np.asarray(grp)[ok])
-                    lo_, hi_ = f.ci(level)
-                    shrinks, grows = hi_ < -DELTA, lo_ > DELTA
-                    tests.append({"test": f"{label}: −log err/(−log {nm}) vs n → ∞", "slope": f.slope, "se": f.se,
-                                  "ci": [lo_, hi_], "usable": True,
-                                  "violated": bool(shrinks if kind == "lower" else grows)})
-            else:
-                tests.append(ratio_test(f"{label}: −log err/(−log upper) vs n → ∞", nn, r_up, "inf", "lower", level))
-                tests.append(ratio_test(f"{label}: −log err/(−log lower) vs n → ∞", nn, r_lo, "inf", "upper", level))
+        sign_test, pred_sign = _sign_test(pa, bounds_by_role["upper"], level)
+        tests = [sign_test, *_path_tests(pa, pb, bounds_by_role, level)]
         verdict, reason = combine_tests(tests)
         flat = fixed_effects_slope(np.log([r["n"] for r in pa]), np.log(-np.log([err_floor(r) for r in pa])),
                                    [r["d"] / r["n"] for r in pa])
@@ -199,3 +163,49 @@ class KgmmnHeatmap(BenignCheck):
         axes[2].semilogy([x[0] for x in xs], [np.mean(gb[x]) for x in xs], "ks--", label="fixed k, d = 4n")
         axes[2].set(title="error along n", xlabel="n")
         axes[2].legend(fontsize=6)
+
+
+def _sign_test(pa: Sequence[Mapping[str, Any]], up: Bound, level: float) -> tuple[dict[str, Any], float]:
+    """(i) Slope of log err against d/k within each n (one intercept per n) vs the sign of ∂ log(upper)/∂d."""
+    fit = fixed_effects_slope([r["d"] / r["k"] for r in pa], np.log([err_floor(r) for r in pa]),
+                              [r["n"] for r in pa])
+    lo_ci, hi_ci = fit.ci(level)
+    mid = pa[len(pa) // 2]
+    dlog = sp.diff(sp.log(up.expr.subs({c: 1 for c in up.constants})), B.d)
+    pred_sign = float(np.sign(float(dlog.subs({B.alpha: mid["alpha"], B.d: mid["d"], B.k: mid["k"],
+                                               B.n: mid["n"]}))))
+    sign_test = {"test": "trend along d/n vs the upper bound's", "predicted_sign": pred_sign, "slope": fit.slope,
+                 "se": fit.se, "ci": [lo_ci, hi_ci], "usable": True,
+                 "violated": bool((pred_sign < 0 and lo_ci > 0) or (pred_sign > 0 and hi_ci < 0))}
+    return sign_test, pred_sign
+
+
+def _path_tests(pa: Sequence[Mapping[str, Any]], pb: Sequence[Mapping[str, Any]], bounds_by_role: Mapping[str, Bound],
+                level: float) -> list[dict[str, Any]]:
+    """(ii) path (a): fixed d/n, k = 0.1n; (iii) path (b): fixed k, d = 4n — ratio rules along n → ∞."""
+    names = ["alpha", "d", "k", "n"]
+    e_up, e_lo = neg_log(bounds_by_role["upper"], names), neg_log(bounds_by_role["lower"], names)
+    tests: list[dict[str, Any]] = []
+    for label, rows in (("fixed d/n", pa), ("fixed k", pb)):
+        nn = np.array([r["n"] for r in rows], float)
+        s = -np.log([err_floor(r) for r in rows])
+        args = [np.array([r[key] for r in rows], float) for key in ("alpha", "d", "k", "n")]
+        r_up, r_lo = s / e_up(*args), s / e_lo(*args)
+        if label == "fixed d/n":  # common slope, one intercept per d/n row
+            grp = [r["d"] / r["n"] for r in rows]
+            ln = np.log(nn)
+            for nm, ratio, kind in (("upper", r_up, "lower"), ("lower", r_lo, "upper")):
+                ok = np.isfinite(ratio) & (ratio > 0)
+                if ok.sum() < 3:
+                    tests.append({"test": f"{label}: −log err/(−log {nm}) vs n", "usable": False})
+                    continue
+                f = fixed_effects_slope(ln[ok], np.log(ratio[ok]), np.asarray(grp)[ok])
+                lo_, hi_ = f.ci(level)
+                shrinks, grows = hi_ < -DELTA, lo_ > DELTA
+                tests.append({"test": f"{label}: −log err/(−log {nm}) vs n → ∞", "slope": f.slope, "se": f.se,
+                              "ci": [lo_, hi_], "usable": True,
+                              "violated": bool(shrinks if kind == "lower" else grows)})
+        else:
+            tests.append(ratio_test(f"{label}: −log err/(−log upper) vs n → ∞", nn, r_up, "inf", "lower", level))
+            tests.append(ratio_test(f"{label}: −log err/(−log lower) vs n → ∞", nn, r_lo, "inf", "upper", level))
+    return tests
