@@ -20,6 +20,7 @@ from verification.checks.benign._common import (
     DELTA,
     FAMILY_ERROR,
     BenignCheck,
+    common_slope,
     mean_by,
     numeric,
     stopping_summary,
@@ -27,7 +28,6 @@ from verification.checks.benign._common import (
 )
 from verification.rules import kendall_tau_test
 from verification.rules.multiple import bonferroni_level, bonferroni_z
-from verification.rules.slopes import fixed_effects_slope
 from verification.rules.verdicts import combine_tests
 
 __all__ = ["KgmmnGammaTransition"]
@@ -44,6 +44,7 @@ class KgmmnGammaTransition(BenignCheck):
              "a transition that moves to smaller γ like 1/k as n (k = 0.1n) grows (Figure 2).")
     source = ("Karhadkar et al. (NeurIPS 2024), Theorems 3.2 and 3.4, Lemmas D.2/D.4, Figure 2 [paper]; handbook "
               "benign-overfitting.md §1.4–1.6, §4 K3")
+    version = 2
     bound_roles = {"harmful": "kgmmn_harmful", "harmful_ratio": "kgmmn_harmful_ratio",
                    "benign_ratio": "kgmmn_benign_ratio"}
     default_seeds = {"quick": 2, "full": 10}
@@ -231,7 +232,7 @@ def _location_test(pos: Sequence[Mapping[str, Any]], groups: Sequence[tuple], se
     at = {B.n: nmid, B.gamma_sig: 0.05, B.alpha: float(params["alphas"][0])}
     q_pred = float(-(e_n / e_g).subs(at)) if float(e_g.subs(at)) != 0 else float("nan")
     if len(ok) >= 3 and len({n for n, _, _ in ok}) >= 2:
-        f = fixed_effects_slope(np.log([n for n, _, _ in ok]), np.log([g for _, _, g in ok]),
+        f = common_slope(np.log([n for n, _, _ in ok]), np.log([g for _, _, g in ok]),
                                 [a for _, a, _ in ok])
         lo_, hi_ = f.ci(bonferroni_level(3))
         violated = bool(hi_ < q_pred - DELTA or lo_ > q_pred + DELTA)

@@ -39,6 +39,7 @@ class KgmmnGdConvergence(BenignCheck):
              "T ≤ C‖w*‖²/(ηα²m) iterations and is approximately margin maximising with |𝒜_GD| ≤ C/(α√m): the ratios "
              "T·ηα²m/‖w*‖² and ‖W_T‖_F·α√m/‖w*‖ stay bounded as α → 0 and m → ∞.")
     source = "Karhadkar et al. (NeurIPS 2024), Theorem 3.1 [paper]; handbook benign-overfitting.md §1.2–1.4, §4 K1"
+    version = 2
     bound_roles = {"iterations": "kgmmn_gd_iterations", "margin_factor": "kgmmn_gd_margin_factor"}
 
     def params(self, profile: str) -> dict[str, Any]:
