@@ -214,10 +214,10 @@ def common_slope(x: Sequence[float], y: Sequence[float], groups: Sequence[Any]) 
     return fit_common_slope([(xa[g == key], ya[g == key]) for key in np.unique(g)])
 
 
-def kgmmn_gate(recs: Sequence[Mapping[str, Any]], benign: bool = True, harmful_free: bool = True) -> list[Condition]:
+def kgmmn_gate(recs: Sequence[Mapping[str, Any]], benign: bool = True, signal: bool = True) -> list[Condition]:
     """Regime conditions of KGMMN measured on the runs (module docstring): separable data, zero hinge loss
-    reached, and with ``benign`` Cor 3.2.1's k ≥ 1, d ≥ n, k ≤ 10·α²n, γ·k ≥ ½ (and, with ``harmful_free``,
-    γ > α³/d: outside Thm 3.4's harmful regime)."""
+    reached, and with ``benign`` Cor 3.2.1's k ≥ 1, d ≥ n, k ≤ 10·α²n and (with ``signal``) γ·k ≥ ½ and
+    γ > α³/d (outside Thm 3.4's harmful regime)."""
     tol = 1e-9
     sep = [r for r in recs if not r.get("separable", True)]
     conds = [Condition("training data linearly separable (zero hinge loss reachable)", not sep,
@@ -237,9 +237,10 @@ def kgmmn_gate(recs: Sequence[Mapping[str, Any]], benign: bool = True, harmful_f
             kr = k / (a**2 * n)
             conds.append(Condition(f"k/(α²n) ≤ {K_OVER_ALPHA2N_MAX:g} (k = O(α²n))",
                                    bool(kr.max() <= K_OVER_ALPHA2N_MAX * (1 + tol)), float(kr.max())))
-            conds.append(Condition(f"γ·k ≥ {GAMMA_K_MIN:g} (γ = Ω(1/k))", bool((g * k).min() >= GAMMA_K_MIN * (1 - tol)),
-                                   float((g * k).min())))
-        if harmful_free:
+            if signal:
+                conds.append(Condition(f"γ·k ≥ {GAMMA_K_MIN:g} (γ = Ω(1/k))",
+                                       bool((g * k).min() >= GAMMA_K_MIN * (1 - tol)), float((g * k).min())))
+        if signal:
             conds.append(Condition("γ > α³/d (outside Thm 3.4's harmful regime)", bool((g * d / a**3).min() > 1),
                                    float((g * d / a**3).min())))
     return conds
