@@ -51,6 +51,7 @@ from verification.rules.slopes import SlopeFit, fit_common_slope
 FAMILY_ERROR = 1e-3
 DELTA = 0.0  # exponent slack of the ratio rule: none (see module docstring)
 EXPONENT_TARGET = 0.4  # power target of every exponent/slope feature: below a half-step (½) exponent error
+Z_TARGET = 0.2  # power target of an exact Φ-argument: half of the √2 − 1 ≈ 0.41 a factor 2 in d/n makes
 ERROR_TARGET = 0.05  # power target of a test error against chance or the noise rate (absolute)
 K_OVER_ALPHA2N_MAX = 10.0  # Figure 1: k = 0.1n at α = 0.1, presented by the authors as benign
 GAMMA_K_MIN = 0.5  # Figure 1: γ = 5/n with k = 0.1n
@@ -204,6 +205,12 @@ def z_rule(recs: Sequence[Mapping[str, Any]], bound: Bound, step: str, label: st
     if out["violated"]:
         out["why"] = (f"n={int(n[i])}, ‖μ‖²={mu2[i]:g}: measured z = {zbar[i]:.3f} vs formula {zp[i]:.3f} "
                       f"({zmax:.1f} SE > {zc:.2f})")
+    with np.errstate(all="ignore"):
+        rel = np.array([detectable(float(v), level=FAMILY_ERROR / len(keys)) for v in se]) / np.abs(zp)
+    rel = rel[np.isfinite(rel)]
+    out["power"] = power_entry(float(np.median(rel)) if rel.size else math.inf, Z_TARGET,
+                               "relative error of the Φ-argument z (median over configurations)",
+                               f"two-sided z at Bonferroni family {FAMILY_ERROR:g}")
     return out
 
 
