@@ -44,6 +44,8 @@ fcb22_upper = define(
     source=f"{_FCB}, main theorem — recalled (unverified; check PMLR v178); {_HB} §3",
     provenance=Provenance.RECALLED, side=Side.UPPER, domain=_FCB_DOMAIN, assumptions=_FCB_ASSUME,
     notes="FCB22 write η for p_flip and p for d; needs d = Ω(n²log n) (near-orthogonality)",
+    untestable=("not decided by a check: [recalled] and needs near-orthogonality d = Ω(n² log n) with smooth leaky "
+                "ReLU and logistic loss, a regime no quick profile reaches; unverified against PMLR v178"),
 )
 
 fcb22_lower_rate = define(
@@ -51,4 +53,6 @@ fcb22_lower_rate = define(
     quantity="excess test error over p_flip (the matching lower bound's rate)",
     source=f"{_FCB}, lower bound 'of the same exp(−c·n‖μ‖⁴/d) form' — recalled, low confidence; {_HB} §3",
     provenance=Provenance.RECALLED, side=Side.LOWER, domain=_FCB_DOMAIN, assumptions=_FCB_ASSUME,
+    untestable=("not decided by a check: [recalled, low confidence] lower rate in the same near-orthogonal regime as "
+                "fcb22_upper"),
 )

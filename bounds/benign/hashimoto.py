@@ -70,6 +70,8 @@ hlin_weak_signal = define(
     provenance=Provenance.PAPER, side=Side.UPPER,
     domain=(*_HLIN_BASE, trace_sigma >= C_hl_cond * n * mu_norm**2, *_MOMENT_TERMS),
     assumptions=_HLIN_ASSUME, notes="benign when Tr Σ = o(n‖μ‖⁴/‖Σ‖)",
+    untestable=("not decided by a check: a linear-classifier bound of H-lin (label flips, moment conditions) whose "
+                "network counterpart is only [inferred]; the checks test the derived isotropic formula instead"),
 )
 
 hlin_strong_signal = define(
@@ -82,6 +84,8 @@ hlin_strong_signal = define(
     assumptions=(*_HLIN_ASSUME, "alternative condition (b): ‖μ‖ ≥ C·√Tr Σ with a further trace condition"),
     notes="the fraction was garbled in extraction; n‖Σ‖/Tr Σ is confirmed by the benign condition "
           "Tr Σ = ω(n‖Σ‖)",
+    untestable=("not decided by a check: H-lin's strong-signal bound for the hard-margin linear classifier with noisy"
+                " test labels; no check trains that classifier with flips at the sizes its trace conditions need"),
 )
 
 # ============================================================================ Hashimoto 2025 (network)
@@ -102,6 +106,8 @@ h25_weak_rate = define(
     provenance=Provenance.INFERRED, side=Side.UPPER, domain=(trace_sigma >= n * mu_norm**2,),
     assumptions=("f(x) = Σ_j a_j σ_α(⟨w_j, x⟩), a_j = ±1/√m fixed, exponential loss, small initialisation",),
     notes="verify against arXiv 2505.16204 v2/v3 before citing as H25's theorem",
+    untestable=("not decided by a check: its form is [inferred] from H-lin and carries a free constant; "
+                "hashimoto_signal_transition tests the exact isotropic formula that has this weak-signal limit"),
 )
 
 h25_benign_ratio = define(
@@ -128,6 +134,8 @@ isotropic_weak_log_error = define(
     source=f"{_HB} §2.3, leading term of −log Φ(−‖μ‖²/√(‖μ‖² + d/n)) [derived]",
     provenance=Provenance.DERIVED, side=Side.APPROX,
     notes="matches the benign condition n‖μ‖⁴ ≫ ‖Σ‖·Tr Σ; −log Φ(−z) = z²/2 + log z + ½log 2π + o(1)",
+    untestable=("not decided by a check: the leading-order limit of isotropic_error (decided exactly by the Hashimoto"
+                " checks), so it adds no refutable content at finite sizes"),
 )
 
 isotropic_strong_log_error = define(
@@ -135,10 +143,14 @@ isotropic_strong_log_error = define(
     quantity="−log(test error) in the strong regime n‖μ‖² ≫ d (Σ = I_d)",
     source=f"{_HB} §2.3 [derived]", provenance=Provenance.DERIVED, side=Side.APPROX,
     notes="Bayes-like: the Bayes error is Φ(−‖μ‖)",
+    untestable=("not decided by a check: the leading-order limit of isotropic_error (decided exactly by the Hashimoto"
+                " checks)"),
 )
 
 isotropic_bayes_error = define(
     "isotropic_bayes_error", Phi(-mu_norm),
     quantity="Bayes error of the mixture x = yμ + z, z ~ N(0, I_d), equal class weights",
     source=f"{_HB} §2.3 (optimal direction μ) [derived]", provenance=Provenance.DERIVED, side=Side.EXACT,
+    untestable=("not decided by a check: an exact identity of the Gaussian mixture (no training involved); reported "
+                "for comparison only"),
 )

@@ -116,6 +116,9 @@ kgmmn_generic_benign = define(
     provenance=Provenance.PAPER, side=Side.UPPER, domain=_KG32_DOMAIN,
     assumptions=(_DATA, "𝒜 approximately margin maximising with factor |𝒜| (Def. 2.3)",
                  "holds with probability ≥ 1 − p_fail"),
+    untestable=("not decided by a check: for 𝒜 = 𝒜_GD it reduces to Cor 3.2.1 (kgmmn_benign, decided by "
+                "kgmmn_benign_dk and kgmmn_heatmap) up to the measured |𝒜_GD|; other approximately margin-maximising "
+                "algorithms are not implemented"),
 )
 
 _COR_DOMAIN = (d >= C_kg_dn * n, k >= 1, k <= c_kg_k * alpha**2 * n, gamma_sig >= C_kg_gamma / k,
@@ -193,6 +196,8 @@ kgmmn_wstar_signal = define(
     provenance=Provenance.PAPER, side=Side.UPPER,
     domain=(*_GAMMA, d >= C_kg_dlog * (n + sp.log(1 / p_fail)), p_fail < 1),
     assumptions=(_DATA, "holds with probability ≥ 1 − p_fail (noise conditioning, Lemma 4.1)"),
+    untestable=("not decided by a check: ‖w*‖ is recorded (wstar_norm) but refuting C·√(1/γ + k/(1−γ)) needs a γ- and"
+                " k-sweep at fixed (n, d) with the hidden constant free, which no quick profile runs"),
 )
 
 kgmmn_wstar_noise = define(
@@ -203,6 +208,8 @@ kgmmn_wstar_noise = define(
     domain=(*_GAMMA, d >= C_kg_dlog * (n + sp.log(1 / p_fail)), p_fail < 1),
     assumptions=(_DATA, "holds with probability ≥ 1 − p_fail"),
     notes="combined: ‖w*‖ ≤ C·min(√(n/(1−γ)), √(1/γ + k/(1−γ))) — kept as two bounds (no Min in lambdify)",
+    untestable=("not decided by a check: ‖w*‖ is recorded (wstar_norm), but C·√(n/(1−γ)) with a free constant is only"
+                " refutable by an n-sweep of ‖w*‖ that no check runs"),
 )
 
 # ============================================================================ KGMMN Lemma C.1 (linear)
@@ -216,12 +223,16 @@ kgmmn_linear_error = define(
     source=f"{_KG}, Lemma C.1: y⟨w, x⟩ ~ N(√γ·a_v, (1−γ)‖z‖²/d) [paper]; the closed form is derived, {_HB} §1.5",
     provenance=Provenance.DERIVED, side=Side.EXACT, domain=_LIN_DOMAIN, assumptions=_LIN_ASSUME,
     notes="Φ via erfc: finite and accurate far into the tail (no 1 + erf cancellation)",
+    untestable=("not decided by a check: it is the exact Gaussian identity the measurement itself uses to compute "
+                "lin_err (empirical.benign.metrics), so the data cannot test it independently"),
 )
 
 kgmmn_linear_error_upper = define(
     "kgmmn_linear_error_upper", sp.exp(-_LIN_SNR2 / 2),
     quantity="clean test error of a linear classifier", source=f"{_KG}, Lemma C.1 (upper) [paper]",
     provenance=Provenance.PAPER, side=Side.UPPER, domain=_LIN_DOMAIN, assumptions=_LIN_ASSUME,
+    untestable=("not decided by a check: a Chernoff bound implied by the exact Φ form (kgmmn_linear_error), true by "
+                "the Gaussian tail inequality, no data can refute it"),
 )
 
 kgmmn_linear_error_lower_exp = define(
@@ -229,12 +240,16 @@ kgmmn_linear_error_lower_exp = define(
     quantity="clean test error of a linear classifier", source=f"{_KG}, Lemma C.1 (lower, exponential branch) [paper]",
     provenance=Provenance.PAPER, side=Side.LOWER, domain=_LIN_DOMAIN, assumptions=_LIN_ASSUME,
     notes="the proof yields the stronger constant 2/π in place of 6/π (§1.5)",
+    untestable=("not decided by a check: a Gaussian-tail inequality implied by the exact Φ form; true analytically "
+                "(tests/benign/test_benign_bounds.py checks it numerically), so no measurement can refute it"),
 )
 
 kgmmn_linear_error_lower_lin = define(
     "kgmmn_linear_error_lower_lin", sp.Rational(1, 2) - sp.sqrt(_LIN_SNR2 / (2 * sp.pi)),
     quantity="clean test error of a linear classifier", source=f"{_KG}, Lemma C.1 (lower, linear branch) [paper]",
     provenance=Provenance.PAPER, side=Side.LOWER, domain=_LIN_DOMAIN, assumptions=_LIN_ASSUME,
+    untestable=("not decided by a check: an analytic consequence of the exact Φ form (Φ(−x) ≥ ½ − x/√(2π)); no "
+                "measurement can refute it"),
 )
 
 # ============================================================================ KGMMN Appendix D criteria
@@ -245,6 +260,9 @@ kgmmn_benign_snr_threshold = define(
     source=f"{_KG}, Lemma D.2 [paper]", provenance=Provenance.PAPER, side=Side.LOWER,
     domain=(*_GAMMA, eps < 1),
     notes="A_min = min(A_1, A_{−1}), A_1 = f(W, v), A_{−1} = −f(W, −v); Z = rows of W orthogonal to v",
+    untestable=("not decided by a check: Lemma D.2's threshold carries a free constant C₂ and ε; the A_min/‖Z‖ ratios"
+                " are recorded (lemma_D_snr_first_seed) and reported, but a sufficient condition with a free constant"
+                " has no refutable consequence at fixed sizes"),
 )
 
 kgmmn_harmful_snr_threshold = define(
@@ -252,4 +270,7 @@ kgmmn_harmful_snr_threshold = define(
     quantity="A_lin/‖z_lin‖ at or below which (with A_lin ≥ 0) the test error is ≥ 1/8",
     source=f"{_KG}, Lemma D.4 [paper]", provenance=Provenance.PAPER, side=Side.UPPER, domain=_GAMMA,
     notes="A_lin = Σ_j (−1)^j a_j, z_lin = Σ_j (−1)^j z_j; A_lin ≤ 0 gives error ≥ 1/4",
+    untestable=("not decided by a check: Lemma D.4's threshold has a free constant; the scaled A_lin/‖z_lin‖ is "
+                "reported by kgmmn_gamma_transition, but a sufficient condition with a free constant cannot be "
+                "refuted at fixed sizes"),
 )
