@@ -71,7 +71,8 @@ class KgmmnGammaTransition(BenignCheck):
             return {"ns": [20, 40, 80], "d_over_n": 2, "k_frac": 0.1, "alphas": [0.1, 0.5], "m": 8,
                     "gammas": [0.0, 1e-3, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.3], "max_steps": 60_000,
                     "n_test": 10_000, "sweep": {"n": 40, "alpha": 0.5, "d": 80, "k": 4, "ks": [1, 2, 4, 8],
-                                                "ds": [40, 80, 160, 320]}}
+                                                "ds": [40, 80, 160], "gammas": [1e-3, 0.005, 0.01, 0.02, 0.04,
+                                                                                0.08, 0.16]}}
         return {"ns": [50, 100, 200], "d_over_n": 2, "k_frac": 0.1, "alphas": [0.1, 0.5], "m": 32,
                 "gammas": [0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2], "max_steps": 400_000,
                 "n_test": 20_000, "sweep": {"n": 100, "alpha": 0.5, "d": 200, "k": 10, "ks": [2, 5, 10, 20],
@@ -88,8 +89,10 @@ class KgmmnGammaTransition(BenignCheck):
         if sw and int(sw["n"]) == n:  # k alone and d alone at fixed n (the centre is a path member)
             cfg += [(int(sw["d"]), int(k), float(sw["alpha"])) for k in sw["ks"]]
             cfg += [(int(d), int(sw["k"]), float(sw["alpha"])) for d in sw["ds"]]
+        path = set(cfg[:len(group["alphas"])])
+        grid = {c: group["gammas"] if c in path else sw.get("gammas", group["gammas"]) for c in dict.fromkeys(cfg)}
         mem = [{"d": d, "k": k, "gamma": g, "alpha": a, "m": group["m"], "seed": s}
-               for d, k, a in dict.fromkeys(cfg) for g in group["gammas"] for s in seeds]
+               for (d, k, a), gs in grid.items() for g in gs for s in seeds]
         return kgmmn_batch(mem, n, device=device, max_steps=int(group["max_steps"]), n_test=int(group["n_test"]))
 
     def mutants(self) -> list[Mutant]:

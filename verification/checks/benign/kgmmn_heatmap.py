@@ -53,7 +53,7 @@ class KgmmnHeatmap(BenignCheck):
 
     def params(self, profile: str) -> dict[str, Any]:
         if profile == "quick":
-            return {"ns": [20, 40, 60], "d_over_n": [1, 2, 4, 8], "k_frac": 0.1, "gamma_num": 5.0, "alpha": 0.1, "m": 8,
+            return {"ns": [20, 40, 60], "d_over_n": [1, 2, 4, 6], "k_frac": 0.1, "gamma_num": 5.0, "alpha": 0.1, "m": 8,
                     "path_b": {"k": 2, "d_over_n": 4, "gamma": 0.25}, "max_steps": 60_000, "n_test": 20_000}
         return {"ns": list(range(50, 151, 10)), "d_over_n": list(range(1, 11)), "k_frac": 0.1, "gamma_num": 5.0,
                 "alpha": 0.1, "m": 32, "path_b": {"k": 5, "d_over_n": 4, "gamma": 0.2}, "max_steps": 400_000,
