@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["SlopeFit", "fit_common_slope", "fit_slope", "fixed_effects_slope"]
+__all__ = ["SlopeFit", "fit_common_slope", "fit_slope"]
 
 
 @dataclass(frozen=True)
@@ -60,19 +60,3 @@ def fit_common_slope(groups: Sequence[tuple[Sequence[float], Sequence[float]]]) 
         xs += list(ax - ax.mean())
         ys += list(ay - ay.mean())
     return fit_slope(xs, ys)
-
-
-def fixed_effects_slope(x: Sequence[float], y: Sequence[float], groups: Sequence[object]) -> SlopeFit:
-    """One slope shared by the groups of ``groups`` (labels compared as strings), each with its own intercept.
-
-    x and y lose their per-group means and the centred points are fitted by :func:`fit_slope` in their
-    original order (n − 2 d.o.f.). It equals :func:`fit_common_slope` up to the order of summation; kept
-    separately so that the benign checks' numbers stay bit-identical.
-    """
-    xa, ya = np.asarray(x, float).copy(), np.asarray(y, float).copy()
-    g = np.asarray([str(v) for v in groups])
-    for key in np.unique(g):
-        sel = g == key
-        xa[sel] -= xa[sel].mean()
-        ya[sel] -= ya[sel].mean()
-    return fit_slope(xa, ya)

@@ -106,24 +106,6 @@ def mean_by(recs: Sequence[Mapping[str, Any]], keys: Sequence[str], value: Calla
     return out
 
 
-def training_problems(recs: Sequence[Mapping[str, Any]], key: str = "T") -> Decision | None:
-    """INCONCLUSIVE decisions for divergence or for runs that never reached the stopping point."""
-    div = [r for r in recs if r.get("diverged_at", -1) >= 0]
-    if div:
-        r = div[0]
-        return Decision(Verdict.INCONCLUSIVE, f"diverged at step {r['diverged_at']} (seed {r['seed']})",
-                        "training must stay finite", {}, {"diverged": len(div)})
-    stuck = [r for r in recs if r[key] < 0]
-    if stuck:
-        r = stuck[0]
-        where = json.dumps({k: r[k] for k in ("d", "alpha", "gamma") if k in r})
-        return Decision(Verdict.INCONCLUSIVE,
-                        f"{len(stuck)} run(s) did not reach the stopping point within the step cap "
-                        f"(first: seed {r['seed']}, {where})",
-                        "every run must reach zero training loss (Thm 3.1 / Cor 3.2.1 (1))", {}, {"stuck": len(stuck)})
-    return None
-
-
 def stopping_summary(recs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Both stopping rules side by side: error and iteration ratios (0-1 stop over hinge stop)."""
     e = np.array([err_floor(r) for r in recs])
