@@ -47,7 +47,7 @@ class HashimotoSignalTransition(BenignCheck):
 
     def params(self, profile: str) -> dict[str, Any]:
         if profile == "quick":
-            return {"d": 200, "ns": [10, 20, 40], "mu2": [1, 2, 4, 6, 10, 15, 20, 40], "width": 20, "alpha": 0.1,
+            return {"d": 200, "ns": [10, 20, 40, 80], "mu2": [1, 2, 4, 6, 10, 15, 20, 40], "width": 20, "alpha": 0.1,
                     "steps": [300, 1000], "flips": {"n": 40, "p_flip": 0.1, "mu2": [1, 2, 20, 40]},
                     "n_test": 4000}
         return {"d": 500, "ns": [25, 50, 100], "mu2": [1, 2, 4, 6, 10, 15, 20, 40], "width": 20, "alpha": 0.1,

@@ -54,21 +54,23 @@ class KgmmnHeatmap(BenignCheck):
     def params(self, profile: str) -> dict[str, Any]:
         if profile == "quick":
             return {"ns": [20, 40, 60], "d_over_n": [1, 2, 4, 6], "k_frac": 0.1, "gamma_num": 5.0, "alpha": 0.1, "m": 8,
-                    "path_b": {"k": 2, "d_over_n": 4, "gamma": 0.25}, "max_steps": 60_000, "n_test": 20_000}
+                    "path_b": {"k": 2, "d_over_n": 4, "gamma": 0.25, "ns": [20, 30, 40, 50, 60]},
+                    "max_steps": 60_000, "n_test": 20_000}
         return {"ns": list(range(50, 151, 10)), "d_over_n": list(range(1, 11)), "k_frac": 0.1, "gamma_num": 5.0,
                 "alpha": 0.1, "m": 32, "path_b": {"k": 5, "d_over_n": 4, "gamma": 0.2}, "max_steps": 400_000,
                 "n_test": 20_000}
 
     def groups(self, params: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         common = {k: v for k, v in params.items() if k != "ns"}
-        return [(f"n={n}", {**common, "n": int(n)}) for n in params["ns"]]
+        ns = sorted({int(n) for n in params["ns"]} | {int(n) for n in params["path_b"].get("ns", params["ns"])})
+        return [(f"n={n}", {**common, "n": n, "grid": n in {int(v) for v in params["ns"]}}) for n in ns]
 
     def run_group(self, group: Mapping[str, Any], seeds: Sequence[int], device: Any) -> list[dict[str, Any]]:
         n = int(group["n"])
         k = max(1, round(group["k_frac"] * n))
         gamma = min(group["gamma_num"] / n, 0.5)
         mem = [{"d": round(r * n), "k": k, "gamma": gamma, "alpha": group["alpha"], "m": group["m"], "seed": s,
-                "path": "a"} for r in group["d_over_n"] for s in seeds]
+                "path": "a"} for r in (group["d_over_n"] if group.get("grid", True) else []) for s in seeds]
         pb = group["path_b"]
         mem += [{"d": round(pb["d_over_n"] * n), "k": pb["k"], "gamma": pb["gamma"], "alpha": group["alpha"],
                  "m": group["m"], "seed": s, "path": "b"} for s in seeds]
