@@ -145,6 +145,20 @@ class BenignCheck(Check):
             del cache[key]
         return out
 
+    def plot(self, fig: Any, measurements: Mapping[str, Mapping[str, Any]], decision: Decision,
+             bounds_by_role: Mapping[str, Bound], params: Mapping[str, Any]) -> None:
+        """The check's figure (:meth:`draw`); a run outside the regime gets the text summary only (its records may
+        lack the trained quantities, e.g. non-separable data)."""
+        if decision.domain == "outside":
+            super().plot(fig, measurements, decision, bounds_by_role, params)
+        else:
+            self.draw(fig, measurements, decision, bounds_by_role, params)
+
+    def draw(self, fig: Any, measurements: Mapping[str, Mapping[str, Any]], decision: Decision,
+             bounds_by_role: Mapping[str, Bound], params: Mapping[str, Any]) -> None:
+        """The figure of a run inside the regime (default: the text summary)."""
+        super().plot(fig, measurements, decision, bounds_by_role, params)
+
     def true_but_looser(self) -> list[Any]:
         """True but looser variants of the bounds (a hidden constant doubled, a weaker exponent on the safe side):
         the check must *not* flag them violated (tests/benign/test_benign_looser.py)."""

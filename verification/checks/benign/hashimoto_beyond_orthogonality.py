@@ -114,7 +114,7 @@ class HashimotoBeyondOrthogonality(BenignCheck):
             findings=findings,
         )
 
-    def plot(self, fig: Any, measurements: Mapping[str, Mapping[str, Any]], decision: Decision,
+    def draw(self, fig: Any, measurements: Mapping[str, Mapping[str, Any]], decision: Decision,
              bounds_by_role: Mapping[str, Bound], params: Mapping[str, Any]) -> None:
         recs = self.records(measurements)
         step = str(max(params["steps"]))

@@ -123,7 +123,7 @@ class HashimotoSignalTransition(BenignCheck):
             findings=findings,
         )
 
-    def plot(self, fig: Any, measurements: Mapping[str, Mapping[str, Any]], decision: Decision,
+    def draw(self, fig: Any, measurements: Mapping[str, Mapping[str, Any]], decision: Decision,
              bounds_by_role: Mapping[str, Bound], params: Mapping[str, Any]) -> None:
         recs = [r for r in self.records(measurements) if r["p_flip"] == 0]
         step = str(max(params["steps"]))

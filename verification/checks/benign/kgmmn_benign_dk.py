@@ -164,7 +164,7 @@ class KgmmnBenignDk(BenignCheck):
             findings=findings, power=power,
         )
 
-    def plot(self, fig: Any, measurements: Mapping[str, Mapping[str, Any]], decision: Decision,
+    def draw(self, fig: Any, measurements: Mapping[str, Mapping[str, Any]], decision: Decision,
              bounds_by_role: Mapping[str, Bound], params: Mapping[str, Any]) -> None:
         recs = self.records(measurements)
         n = int(params["n"])

@@ -166,7 +166,7 @@ class KgmmnGammaTransition(BenignCheck):
             findings=findings, power=power,
         )
 
-    def plot(self, fig: Any, measurements: Mapping[str, Mapping[str, Any]], decision: Decision,
+    def draw(self, fig: Any, measurements: Mapping[str, Mapping[str, Any]], decision: Decision,
              bounds_by_role: Mapping[str, Bound], params: Mapping[str, Any]) -> None:
         recs = self.records(measurements)
         ax1, ax2, ax3 = fig.subplots(1, 3)

@@ -162,7 +162,7 @@ class KgmmnGdConvergence(BenignCheck):
             findings=findings,
         )
 
-    def plot(self, fig: Any, measurements: Mapping[str, Mapping[str, Any]], decision: Decision,
+    def draw(self, fig: Any, measurements: Mapping[str, Mapping[str, Any]], decision: Decision,
              bounds_by_role: Mapping[str, Bound], params: Mapping[str, Any]) -> None:
         recs = self.records(measurements)
         it = numeric(bounds_by_role["iterations"], ["w_star_norm", "eta", "alpha", "m"])

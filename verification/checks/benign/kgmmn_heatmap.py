@@ -167,7 +167,7 @@ class KgmmnHeatmap(BenignCheck):
                       "hidden constant is at least that large"],
         )
 
-    def plot(self, fig: Any, measurements: Mapping[str, Mapping[str, Any]], decision: Decision,
+    def draw(self, fig: Any, measurements: Mapping[str, Mapping[str, Any]], decision: Decision,
              bounds_by_role: Mapping[str, Bound], params: Mapping[str, Any]) -> None:
         from matplotlib.colors import LogNorm
 
