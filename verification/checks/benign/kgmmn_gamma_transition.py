@@ -59,7 +59,7 @@ class KgmmnGammaTransition(BenignCheck):
              "a transition that moves to smaller γ like 1/k as n (k = 0.1n) grows (Figure 2).")
     source = ("Karhadkar et al. (NeurIPS 2024), Theorems 3.2 and 3.4, Lemmas D.2/D.4, Figure 2 [paper]; handbook "
               "benign-overfitting.md §1.4–1.6, §4 K3")
-    version = 2
+    version = 3
     bound_roles = {"harmful": "kgmmn_harmful", "harmful_ratio": "kgmmn_harmful_ratio",
                    "benign_ratio": "kgmmn_benign_ratio"}
     default_seeds = {"quick": 6, "full": 10}  # 6: the k-alone exponent's power (docs page)
@@ -80,20 +80,27 @@ class KgmmnGammaTransition(BenignCheck):
 
     def groups(self, params: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         common = {k: v for k, v in params.items() if k != "ns"}
-        return [(f"n={n}", {**common, "n": int(n)}) for n in params["ns"]]
+        out = [(f"n={n}", {**common, "n": int(n), "part": "path"}) for n in params["ns"]]
+        if params.get("sweep"):  # its own batch: the fast α = 0.5 runs do not wait for the slow α = 0.1 ones
+            out.append(("sweep", {**common, "n": int(params["sweep"]["n"]), "part": "sweep"}))
+        return out
 
     def run_group(self, group: Mapping[str, Any], seeds: Sequence[int], device: Any) -> list[dict[str, Any]]:
         n = int(group["n"])
-        cfg = [(round(group["d_over_n"] * n), max(0, round(group["k_frac"] * n)), float(a)) for a in group["alphas"]]
         sw = group.get("sweep") or {}
-        if sw and int(sw["n"]) == n:  # k alone and d alone at fixed n (the centre is a path member)
-            cfg += [(int(sw["d"]), int(k), float(sw["alpha"])) for k in sw["ks"]]
+        if group.get("part", "path") == "path":
+            cfg = [(round(group["d_over_n"] * n), max(0, round(group["k_frac"] * n)), float(a)) for a in group["alphas"]]
+            grid = {c: group["gammas"] for c in dict.fromkeys(cfg)}
+        else:  # k alone and d alone at fixed n (the centre repeats a path member, on the sweep's γ grid)
+            cfg = [(int(sw["d"]), int(k), float(sw["alpha"])) for k in sw["ks"]]
             cfg += [(int(d), int(sw["k"]), float(sw["alpha"])) for d in sw["ds"]]
-        path = set(cfg[:len(group["alphas"])])
-        grid = {c: group["gammas"] if c in path else sw.get("gammas", group["gammas"]) for c in dict.fromkeys(cfg)}
+            grid = {c: sw.get("gammas", group["gammas"]) for c in dict.fromkeys(cfg)}
         mem = [{"d": d, "k": k, "gamma": g, "alpha": a, "m": group["m"], "seed": s}
                for (d, k, a), gs in grid.items() for g in gs for s in seeds]
-        return kgmmn_batch(mem, n, device=device, max_steps=int(group["max_steps"]), n_test=int(group["n_test"]))
+        out = kgmmn_batch(mem, n, device=device, max_steps=int(group["max_steps"]), n_test=int(group["n_test"]))
+        for rec in out:
+            rec["part"] = group.get("part", "path")
+        return out
 
     def mutants(self) -> list[Mutant]:
         a, d, g, k = B.alpha, B.d, B.gamma_sig, B.k
@@ -132,8 +139,7 @@ class KgmmnGammaTransition(BenignCheck):
         harm = float(numeric(bounds_by_role["harmful"], [])())
         hr = numeric(bounds_by_role["harmful_ratio"], ["gamma_sig", "d", "alpha"])
         br = numeric(bounds_by_role["benign_ratio"], ["gamma_sig", "k", "d", "n", "alpha"])
-        path = [r for r in recs if r["gamma"] > 0 and r["d"] == round(params["d_over_n"] * r["n"])
-                and r["k"] == max(0, round(params["k_frac"] * r["n"]))]
+        path = [r for r in recs if r["gamma"] > 0 and r.get("part", "path") == "path"]
         groups = sorted({(r["n"], r["alpha"]) for r in path})
         seeds = sorted({r["seed"] for r in recs})
         t1, z1 = _harmful_test(path, groups, hr, harm)
@@ -318,7 +324,7 @@ def _alone_tests(recs: Sequence[Mapping[str, Any]], params: Mapping[str, Any], s
         return out
     level = bonferroni_level(3)
     for var, fixed in (("k", "d"), ("d", "k")):
-        rows = [r for r in recs if r["n"] == sw["n"] and r["alpha"] == sw["alpha"] and r[fixed] == sw[fixed]
+        rows = [r for r in recs if r.get("part") == "sweep" and r[fixed] == sw[fixed]
                 and r["gamma"] > 0]
         xs, gs, ss = [], [], []
         for v in sorted({r[var] for r in rows}):
