@@ -12,7 +12,7 @@ Each object is a :class:`~bounds.core.Bound`; ``print(bound)`` shows its formula
 provenance and domain, and :func:`bounds.registry.table` lists them all. Topic modules:
 :mod:`bounds.two_layer.kernels`, :mod:`bounds.two_layer.gram_eigen`, :mod:`bounds.two_layer.convergence`,
 :mod:`bounds.deep.kernels`, :mod:`bounds.deep.convergence`, :mod:`bounds.generalization.statements`,
-:mod:`bounds.generalization.regime`, :mod:`bounds.benign.statements`.
+:mod:`bounds.generalization.regime`, :mod:`bounds.benign.kgmmn`, :mod:`bounds.benign.hashimoto`, :mod:`bounds.benign.frei`.
 """
 
 from bounds import benign, deep, generalization, registry, symbols, two_layer

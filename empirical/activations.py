@@ -20,8 +20,8 @@ from scipy import integrate, special
 
 from empirical.validation import check_alpha, check_positive_int
 
-__all__ = ["ACTIVATIONS", "Activation", "get_activation", "hermite_coefficients", "leaky_relu",
-           "leaky_relu_backward_into", "leaky_relu_into", "sigma_alpha", "sigma_alpha_backward_into",
+__all__ = ["ACTIVATIONS", "Activation", "get_activation", "hermite_coefficients", "leaky_plain", "leaky_plain_grad",
+           "leaky_relu", "leaky_relu_backward_into", "leaky_relu_into", "sigma_alpha", "sigma_alpha_backward_into",
            "sigma_alpha_derivative", "sigma_alpha_into"]
 
 _SELU_ALPHA = 1.6732632423543772
@@ -202,3 +202,14 @@ def derivative_second_moment(act: Activation) -> float:
         return act.scale**2 * (1 + act.alpha**2) / 2
     d = _NUMPY_DERIV[act.name]
     return act.scale**2 * _std_normal_moment(lambda x: d(x) ** 2)
+
+
+def leaky_plain(z: torch.Tensor, alpha: torch.Tensor | float) -> torch.Tensor:
+    """The *un-normalised* σ_α(z) = z for z ≥ 0, αz otherwise, with a tensor slope that broadcasts against z
+    (batched networks whose members differ in α; benign-overfitting papers use σ_α without c_φ)."""
+    return torch.where(z >= 0, z, alpha * z)
+
+
+def leaky_plain_grad(z: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """Subgradient of :func:`leaky_plain`: 1 for z ≥ 0, α otherwise (KGMMN's convention σ'_α(0) = 1)."""
+    return torch.where(z >= 0, torch.ones((), dtype=z.dtype, device=z.device), alpha)

@@ -64,6 +64,18 @@ def kgmmn_batch(members: Sequence[Mapping[str, Any]], n: int, device: torch.devi
     for b, c in enumerate(members):
         data = karhadkar_data(n, dims[b], int(c["k"]), float(c["gamma"]), [int(c["seed"])], corruption=corruption)
         X[b, :, :dims[b]], v[b, :dims[b]], y[b], gam[b] = data.X[0], data.v[0], data.y[0], data.gamma[0]
+    mm: list[Any] = []
+    for b in range(B):
+        try:
+            mm.append(max_margin(X[b, :, :dims[b]], y[b]))
+        except ValueError:  # not linearly separable (e.g. d < n): zero hinge loss is unreachable
+            mm.append(None)
+    if any(r is None for r in mm):
+        ok = [b for b in range(B) if mm[b] is not None]
+        done = iter(kgmmn_batch([members[b] for b in ok], n, device, dtype, max_steps, n_test, test_seed, scheme,
+                                corruption, init_fraction) if ok else [])
+        return [next(done) if mm[b] is not None else _unseparable(members[b], n, max_steps, n_test)
+                for b in range(B)]
     norms = torch.linalg.vector_norm(X, dim=2)
     max_x, min_x = norms.max(1).values, norms.min(1).values
     alpha = torch.tensor([float(c["alpha"]) for c in members], dtype=torch.float64)
@@ -85,7 +97,6 @@ def kgmmn_batch(members: Sequence[Mapping[str, Any]], n: int, device: torch.devi
     err = kgmmn_network_error(W_T, v.to(dev), a.to(dev), alpha, gam, n_test, test_seeds, d=dims)
     err01 = kgmmn_network_error(W_01, v.to(dev), a.to(dev), alpha, gam, n_test, test_seeds, d=dims)
     snr = snr_quantities(W_T, v.to(dev), a.to(dev), alpha)
-    mm = [max_margin(X[b, :, :dims[b]], y[b]) for b in range(B)]
     wstar = np.stack([np.concatenate([r.w, np.zeros(d_max - dims[b])]) for b, r in enumerate(mm)])
     lin = kgmmn_linear_error(wstar, v.numpy(), gam.numpy(), d=dims)
     out = []
@@ -102,9 +113,16 @@ def kgmmn_batch(members: Sequence[Mapping[str, Any]], n: int, device: torch.devi
             "err01": float(err01["err"][b]), "err01_se": float(err01["se"][b]),
             "lin_err": float(lin["err"][b]), "lin_log_err": float(lin["log_err"][b]),
             **{key: float(val[b]) for key, val in snr.items() if key != "W_fro"},
-            "n_test": int(n_test),
+            "n_test": int(n_test), "separable": True,
         })
     return out
+
+
+def _unseparable(c: Mapping[str, Any], n: int, max_steps: int, n_test: int) -> dict[str, Any]:
+    """The record of a member whose training data are not linearly separable: nothing was trained."""
+    return {**{key: c[key] for key in ("d", "k", "gamma", "alpha", "m", "seed")}, "n": n, "separable": False,
+            "T": -1, "T01": -1, "U": 0, "steps_run": 0, "max_steps": int(max_steps), "diverged_at": -1,
+            "n_test": int(n_test)}
 
 
 def hashimoto_batch(members: Sequence[Mapping[str, Any]], n: int, d: int, device: torch.device | str = "cpu",

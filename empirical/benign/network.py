@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 import torch
 
+from empirical.activations import leaky_plain, leaky_plain_grad
 from empirical.data import generator
 from empirical.validation import check_positive_float, check_positive_int, check_seed
 
@@ -55,13 +56,14 @@ def as_batch(value: float | Sequence[float] | torch.Tensor, size: int, name: str
 
 
 def leaky(z: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
-    """σ_α(z) = z for z ≥ 0, αz otherwise; ``alpha`` broadcasts as (B, 1, 1) against z of shape (B, n, M)."""
-    return torch.where(z >= 0, z, alpha * z)
+    """σ_α(z) = z for z ≥ 0, αz otherwise; ``alpha`` broadcasts as (B, 1, 1) against z of shape (B, n, M)
+    (:func:`empirical.activations.leaky_plain`)."""
+    return leaky_plain(z, alpha)
 
 
 def leaky_grad(z: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
-    """σ'_α(z) = 1 for z ≥ 0, α otherwise."""
-    return torch.where(z >= 0, torch.ones_like(z), alpha.expand_as(z))
+    """σ'_α(z) = 1 for z ≥ 0, α otherwise (:func:`empirical.activations.leaky_plain_grad`)."""
+    return leaky_plain_grad(z, alpha)
 
 
 def forward(W: torch.Tensor, X: torch.Tensor, a: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from empirical.activations import leaky_plain_grad
 from empirical.benign.network import as_batch, forward
 from empirical.validation import check_positive_int
 
@@ -90,7 +91,6 @@ def train_first_layer(X: torch.Tensor, y: torch.Tensor, W0: torch.Tensor, a: tor
     W_01 = W0.clone()
     dev = X.device
     lazy_copy = dev.type == "cpu"  # on the CPU a host check is cheaper than a full masked copy every step
-    one = torch.ones((), dtype=X.dtype, device=dev)
     a_col = aa.unsqueeze(-1)  # (B, M, 1)
     a_row = aa.unsqueeze(1)  # (B, 1, M)
     eta3 = et[:, None, None]
@@ -105,7 +105,7 @@ def train_first_layer(X: torch.Tensor, y: torch.Tensor, W0: torch.Tensor, a: tor
         if step in snaps:
             snapshots[step] = W.clone()
         z = torch.bmm(X, W.transpose(1, 2))  # (B, n, M)
-        dz = torch.where(z >= 0, one, al)  # σ'_α(z); σ_α(z) = σ'_α(z)·z
+        dz = leaky_plain_grad(z, al)  # σ'_α(z); σ_α(z) = σ'_α(z)·z
         f = torch.bmm(z * dz, a_col).squeeze(-1)
         u = y * f
         new01 = (u > 0).all(dim=1) & (t_01 < 0)

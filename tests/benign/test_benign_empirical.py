@@ -323,3 +323,16 @@ def test_hashimoto_batch_smoke():
     assert set(out[0]["by_step"]) == {"50", "100"}
     assert "lin_err" in out[0]["by_step"]["100"] and "lin_err" not in out[1]["by_step"]["100"]
     assert out[0]["t01"] >= 0 and out[0]["trace_sigma"] == 30.0
+
+
+def test_network_sigma_is_the_activations_module_one() -> None:
+    """empirical.benign.network's σ_α and σ'_α are empirical.activations.leaky_plain(_grad) (one implementation)."""
+    from empirical.activations import leaky_plain, leaky_plain_grad
+    from empirical.benign.network import leaky, leaky_grad
+
+    z = torch.tensor([[[-2.0, 0.0, 3.0]]], dtype=torch.float64)
+    al = torch.tensor([0.1], dtype=torch.float64).reshape(-1, 1, 1)
+    assert torch.equal(leaky(z, al), leaky_plain(z, al))
+    assert torch.equal(leaky(z, al), torch.tensor([[[-0.2, 0.0, 3.0]]], dtype=torch.float64))
+    assert torch.equal(leaky_grad(z, al), torch.tensor([[[0.1, 1.0, 1.0]]], dtype=torch.float64))
+    assert torch.equal(leaky_grad(z, al), leaky_plain_grad(z, al))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scipy import stats
 
-__all__ = ["bonferroni_z"]
+__all__ = ["bonferroni_level", "bonferroni_z"]
 
 
 def bonferroni_z(family_size: int, family_error: float = 1e-3) -> float:
@@ -12,3 +12,8 @@ def bonferroni_z(family_size: int, family_error: float = 1e-3) -> float:
     if family_size < 1:
         raise ValueError(f"family_size={family_size} must be ≥ 1")
     return float(stats.norm.isf(family_error / (2 * family_size)))
+
+
+def bonferroni_level(n_tests: int, family_error: float = 1e-3) -> float:
+    """Per-test confidence level 1 − ``family_error``/``n_tests`` (Bonferroni; ``n_tests`` < 1 counts as 1)."""
+    return 1.0 - family_error / max(n_tests, 1)

@@ -6,11 +6,14 @@ only if there is at least one sub-test and all of them hold; otherwise *inconclu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
 
 from verification.check import Verdict
 
-__all__ = ["combine", "combine_named"]
+__all__ = ["combine", "combine_named", "combine_tests"]
 
 
 def combine(parts: Iterable[Verdict | str]) -> Verdict:
@@ -31,3 +34,22 @@ def combine_named(parts: Mapping[str, Verdict | str]) -> tuple[Verdict, list[str
     if v is Verdict.VIOLATED:
         return v, [k for k, p in parts.items() if Verdict(p) is Verdict.VIOLATED]
     return v, [k for k, p in parts.items() if Verdict(p) is not Verdict.HOLDS]
+
+
+def combine_tests(tests: Sequence[Mapping[str, Any]]) -> tuple[Verdict, str]:
+    """Combine sub-test records ``{"test", "violated", "usable", "why"?, "summary"?, "slope"?, "ci"?}``.
+
+    Rule: *violated* if any sub-test is violated (the reason is the first one's ``why``, else its slope and
+    confidence interval); else *inconclusive* if any sub-test is not usable (too few usable points); else
+    *holds*, the reason joining the sub-tests' summaries. This is :func:`combine` with a sub-test's
+    ``usable=False`` read as *inconclusive* and ``violated=False`` (usable) read as *holds*.
+    """
+    bad = [t for t in tests if t.get("violated")]
+    if bad:
+        t = bad[0]
+        return Verdict.VIOLATED, f"{t['test']}: " + t.get("why", f"slope {t.get('slope', float('nan')):.3g} with "
+                                                          f"CI {np.round(t.get('ci') or [np.nan, np.nan], 3).tolist()}")
+    unusable = [t for t in tests if not t.get("usable", True)]
+    if unusable:
+        return Verdict.INCONCLUSIVE, f"{unusable[0]['test']}: not enough usable points"
+    return Verdict.HOLDS, "; ".join(t.get("summary", t["test"] + " ok") for t in tests)

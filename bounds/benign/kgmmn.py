@@ -1,23 +1,11 @@
-"""Benign and harmful overfitting of two-layer leaky-ReLU networks (theory handbook benign-overfitting.md).
+"""Karhadkar, George, Murray, Montúfar, Needell, *Benign overfitting in leaky ReLU networks with moderate
+input dimension* (NeurIPS 2024, arXiv 2403.06903); full camera-ready text read [paper].
 
-Three sources, with the handbook's provenance kept on every formula:
-
-* **KGMMN** — Karhadkar, George, Murray, Montúfar, Needell, *Benign overfitting in leaky ReLU networks
-  with moderate input dimension* (NeurIPS 2024, arXiv 2403.06903); full camera-ready text read [paper].
-  Data x = √γ·y·v + √(1−γ)·n with n ⊥ v, k corrupted training labels, clean test labels; network
-  f(W, x) = Σ_{j=1}^{2m} (−1)^j σ_α(⟨w_j, x⟩) (**2m neurons**, outer weights ±1 fixed), hinge loss, GD.
-  Here α is the leaky slope and γ (``gamma_sig``) the signal level.
-* **H25 / H-lin** — Hashimoto, *Directional convergence, benign overfitting of gradient descent in leaky
-  ReLU two-layer neural networks* (arXiv 2505.16204): only the abstract, reviews and a summary could be
-  read, so its rates are [inferred] from the linear companion H-lin (arXiv 2501.10538, read from the
-  author's poster [paper]). Data x = yμ + Σ^{1/2}ξ.
-* **FCB22** — Frei, Chatterji, Bartlett, *Benign overfitting without linearity* (COLT 2022): the
-  error bound is [recalled] (unverified against PMLR v178).
-
-Hidden O(·)/Ω(·) constants are named symbols (``C_kg_*``, ``c_kg_*``, ``C_hl_*``, ``C_fcb_*``): test
-slopes, orderings and sign changes, never their absolute values (handbook README, "How to encode").
-Φ is written with ``erfc`` (Φ(x) = erfc(−x/√2)/2), which stays accurate in the far lower tail; 1 + erf
-would underflow beyond ≈ 8 standard deviations.
+Data x = √γ·y·v + √(1−γ)·n with n ⊥ v, k corrupted training labels, clean test labels; network
+f(W, x) = Σ_{j=1}^{2m} (−1)^j σ_α(⟨w_j, x⟩) (**2m neurons**, outer weights ±1 fixed), hinge loss, GD.
+Here α is the leaky slope and γ (``gamma_sig``) the signal level. Hidden O(·)/Ω(·) constants are named
+symbols ``C_kg_*``/``c_kg_*``: test slopes, orderings and sign changes, never their absolute values
+(handbook README, "How to encode").
 """
 
 from __future__ import annotations
@@ -27,7 +15,9 @@ from typing import Any
 
 import sympy as sp
 
-from bounds.core import Bound, Provenance, Side
+from bounds.benign._common import HANDBOOK as _HB
+from bounds.benign._common import Phi, regime_status
+from bounds.core import Provenance, Side
 from bounds.registry import define
 from bounds.symbols import (
     a_v,
@@ -40,32 +30,13 @@ from bounds.symbols import (
     k,
     m,
     margin_factor,
-    mu_norm,
     n,
     p_fail,
-    p_flip,
-    r_mom,
-    sigma_frob,
-    sigma_mu,
-    sigma_op,
-    trace_sigma,
     w_star_norm,
     z_norm,
 )
 
 __all__ = [
-    "Phi",
-    "fcb22_lower_rate",
-    "fcb22_upper",
-    "h25_benign_ratio",
-    "h25_transition_ratio",
-    "h25_weak_rate",
-    "hlin_strong_signal",
-    "hlin_weak_signal",
-    "isotropic_bayes_error",
-    "isotropic_error",
-    "isotropic_strong_log_error",
-    "isotropic_weak_log_error",
     "kgmmn_benign",
     "kgmmn_benign_ratio",
     "kgmmn_benign_regime",
@@ -84,19 +55,9 @@ __all__ = [
     "kgmmn_lower",
     "kgmmn_wstar_noise",
     "kgmmn_wstar_signal",
-    "regime_status",
 ]
 
-_HB = "theory handbook benign-overfitting.md"
 _KG = "Karhadkar, George, Murray, Montúfar, Needell (NeurIPS 2024)"
-_HLIN = "Hashimoto, arXiv 2501.10538 (Bernoulli, to appear)"
-_H25 = "Hashimoto, arXiv 2505.16204 (ICLR 2026)"
-_FCB = "Frei, Chatterji, Bartlett (COLT 2022, PMLR v178)"
-
-
-def Phi(x: sp.Expr) -> sp.Expr:
-    """Standard normal CDF Φ(x) = erfc(−x/√2)/2 as a sympy expression (tail-safe for x → −∞)."""
-    return sp.erfc(-x / sp.sqrt(2)) / 2
 
 
 # ============================================================================ KGMMN hidden constants
@@ -155,6 +116,9 @@ kgmmn_generic_benign = define(
     provenance=Provenance.PAPER, side=Side.UPPER, domain=_KG32_DOMAIN,
     assumptions=(_DATA, "𝒜 approximately margin maximising with factor |𝒜| (Def. 2.3)",
                  "holds with probability ≥ 1 − p_fail"),
+    untestable=("not decided by a check: for 𝒜 = 𝒜_GD it reduces to Cor 3.2.1 (kgmmn_benign, decided by "
+                "kgmmn_benign_dk and kgmmn_heatmap) up to the measured |𝒜_GD|; other approximately margin-maximising "
+                "algorithms are not implemented"),
 )
 
 _COR_DOMAIN = (d >= C_kg_dn * n, k >= 1, k <= c_kg_k * alpha**2 * n, gamma_sig >= C_kg_gamma / k,
@@ -210,15 +174,6 @@ kgmmn_benign_ratio = define(
 )
 
 
-def regime_status(bound: Bound, values: Mapping[str, Any] | None = None, /, **kwargs: Any) -> bool | None:
-    """Whether every domain relation of ``bound`` holds: True, False (one fails) or None (undetermined,
-    typically because a hidden constant was not given a value)."""
-    status = [ok for _, ok in bound.domain_status(values, **kwargs)]
-    if any(ok is False for ok in status):
-        return False
-    return True if all(ok is True for ok in status) else None
-
-
 def kgmmn_benign_regime(values: Mapping[str, Any] | None = None, /, **kwargs: Any) -> bool | None:
     """Predicate: are (n, d, k, γ, α, p_fail[, constants]) inside Cor 3.2.1's benign regime?
 
@@ -241,6 +196,8 @@ kgmmn_wstar_signal = define(
     provenance=Provenance.PAPER, side=Side.UPPER,
     domain=(*_GAMMA, d >= C_kg_dlog * (n + sp.log(1 / p_fail)), p_fail < 1),
     assumptions=(_DATA, "holds with probability ≥ 1 − p_fail (noise conditioning, Lemma 4.1)"),
+    untestable=("not decided by a check: ‖w*‖ is recorded (wstar_norm) but refuting C·√(1/γ + k/(1−γ)) needs a γ- and"
+                " k-sweep at fixed (n, d) with the hidden constant free, which no quick profile runs"),
 )
 
 kgmmn_wstar_noise = define(
@@ -251,6 +208,8 @@ kgmmn_wstar_noise = define(
     domain=(*_GAMMA, d >= C_kg_dlog * (n + sp.log(1 / p_fail)), p_fail < 1),
     assumptions=(_DATA, "holds with probability ≥ 1 − p_fail"),
     notes="combined: ‖w*‖ ≤ C·min(√(n/(1−γ)), √(1/γ + k/(1−γ))) — kept as two bounds (no Min in lambdify)",
+    untestable=("not decided by a check: ‖w*‖ is recorded (wstar_norm), but C·√(n/(1−γ)) with a free constant is only"
+                " refutable by an n-sweep of ‖w*‖ that no check runs"),
 )
 
 # ============================================================================ KGMMN Lemma C.1 (linear)
@@ -264,12 +223,16 @@ kgmmn_linear_error = define(
     source=f"{_KG}, Lemma C.1: y⟨w, x⟩ ~ N(√γ·a_v, (1−γ)‖z‖²/d) [paper]; the closed form is derived, {_HB} §1.5",
     provenance=Provenance.DERIVED, side=Side.EXACT, domain=_LIN_DOMAIN, assumptions=_LIN_ASSUME,
     notes="Φ via erfc: finite and accurate far into the tail (no 1 + erf cancellation)",
+    untestable=("not decided by a check: it is the exact Gaussian identity the measurement itself uses to compute "
+                "lin_err (empirical.benign.metrics), so the data cannot test it independently"),
 )
 
 kgmmn_linear_error_upper = define(
     "kgmmn_linear_error_upper", sp.exp(-_LIN_SNR2 / 2),
     quantity="clean test error of a linear classifier", source=f"{_KG}, Lemma C.1 (upper) [paper]",
     provenance=Provenance.PAPER, side=Side.UPPER, domain=_LIN_DOMAIN, assumptions=_LIN_ASSUME,
+    untestable=("not decided by a check: a Chernoff bound implied by the exact Φ form (kgmmn_linear_error), true by "
+                "the Gaussian tail inequality, no data can refute it"),
 )
 
 kgmmn_linear_error_lower_exp = define(
@@ -277,12 +240,16 @@ kgmmn_linear_error_lower_exp = define(
     quantity="clean test error of a linear classifier", source=f"{_KG}, Lemma C.1 (lower, exponential branch) [paper]",
     provenance=Provenance.PAPER, side=Side.LOWER, domain=_LIN_DOMAIN, assumptions=_LIN_ASSUME,
     notes="the proof yields the stronger constant 2/π in place of 6/π (§1.5)",
+    untestable=("not decided by a check: a Gaussian-tail inequality implied by the exact Φ form; true analytically "
+                "(tests/benign/test_benign_bounds.py checks it numerically), so no measurement can refute it"),
 )
 
 kgmmn_linear_error_lower_lin = define(
     "kgmmn_linear_error_lower_lin", sp.Rational(1, 2) - sp.sqrt(_LIN_SNR2 / (2 * sp.pi)),
     quantity="clean test error of a linear classifier", source=f"{_KG}, Lemma C.1 (lower, linear branch) [paper]",
     provenance=Provenance.PAPER, side=Side.LOWER, domain=_LIN_DOMAIN, assumptions=_LIN_ASSUME,
+    untestable=("not decided by a check: an analytic consequence of the exact Φ form (Φ(−x) ≥ ½ − x/√(2π)); no "
+                "measurement can refute it"),
 )
 
 # ============================================================================ KGMMN Appendix D criteria
@@ -293,6 +260,9 @@ kgmmn_benign_snr_threshold = define(
     source=f"{_KG}, Lemma D.2 [paper]", provenance=Provenance.PAPER, side=Side.LOWER,
     domain=(*_GAMMA, eps < 1),
     notes="A_min = min(A_1, A_{−1}), A_1 = f(W, v), A_{−1} = −f(W, −v); Z = rows of W orthogonal to v",
+    untestable=("not decided by a check: Lemma D.2's threshold carries a free constant C₂ and ε; the A_min/‖Z‖ ratios"
+                " are recorded (lemma_D_snr_first_seed) and reported, but a sufficient condition with a free constant"
+                " has no refutable consequence at fixed sizes"),
 )
 
 kgmmn_harmful_snr_threshold = define(
@@ -300,129 +270,7 @@ kgmmn_harmful_snr_threshold = define(
     quantity="A_lin/‖z_lin‖ at or below which (with A_lin ≥ 0) the test error is ≥ 1/8",
     source=f"{_KG}, Lemma D.4 [paper]", provenance=Provenance.PAPER, side=Side.UPPER, domain=_GAMMA,
     notes="A_lin = Σ_j (−1)^j a_j, z_lin = Σ_j (−1)^j z_j; A_lin ≤ 0 gives error ≥ 1/4",
-)
-
-# ============================================================================ Hashimoto: linear companion
-C_hl_weak = hidden_constant("C_hl_weak", "H-lin Thm 1: constant c̃ of the weak-signal excess error")
-C_hl_strong = hidden_constant("C_hl_strong", "H-lin Thm 2: constant c of the strong-signal excess error")
-C_hl_cond = hidden_constant("C_hl_cond", "H-lin Thms 1–2: the constant C of the trace/moment conditions")
-c_hl_strong = hidden_constant("c_hl_strong", "H-lin Thm 2(a): Tr Σ ≪ n‖μ‖², read as Tr Σ ≤ c·n‖μ‖²")
-
-_MOMENT_TERMS = (
-    trace_sigma >= C_hl_cond * n ** (2 / r_mom + sp.Rational(1, 2)) * d ** (2 / r_mom - sp.Rational(1, 2))
-    * sigma_frob / p_fail ** (2 / r_mom),
-    trace_sigma >= C_hl_cond * n ** (4 / r_mom + sp.Rational(1, 2)) * sigma_frob / p_fail ** (2 / r_mom),
-    trace_sigma >= C_hl_cond * n ** sp.Rational(3, 2) * sigma_mu / sp.sqrt(p_fail),
-)
-_HLIN_BASE = (mu_norm**2 >= C_hl_cond * sigma_mu / sp.sqrt(p_fail), p_fail <= sp.Rational(1, 3),
-              r_mom > 2, r_mom <= 4, p_flip < sp.Rational(1, 2))
-_HLIN_ASSUME = ("x = yμ + Σ^{1/2}ξ, ξ with independent mean-0 variance-1 entries, E|ξ_k|^r ≤ K",
-                "labels flipped independently with probability p_flip; ŵ the hard-margin classifier "
-                "(GD direction on the logistic loss)", "holds with probability ≥ 1 − 3·p_fail")
-
-hlin_weak_signal = define(
-    "hlin_weak_signal",
-    p_flip + C_hl_weak / (1 - 2 * p_flip) ** 2 * sigma_op * trace_sigma / (n * mu_norm**4),
-    quantity="test error P(⟨ŵ, ỹx⟩ < 0) of the hard-margin linear classifier (noisy test label)",
-    source=f"{_HLIN}, Theorem 1 (weak signal) — read from the author's poster [paper]; {_HB} §2.4",
-    provenance=Provenance.PAPER, side=Side.UPPER,
-    domain=(*_HLIN_BASE, trace_sigma >= C_hl_cond * n * mu_norm**2, *_MOMENT_TERMS),
-    assumptions=_HLIN_ASSUME, notes="benign when Tr Σ = o(n‖μ‖⁴/‖Σ‖)",
-)
-
-hlin_strong_signal = define(
-    "hlin_strong_signal", p_flip + C_hl_strong / (1 - 2 * p_flip) ** 2 * n * sigma_op / trace_sigma,
-    quantity="test error P(⟨ŵ, ỹx⟩ < 0) of the hard-margin linear classifier (noisy test label)",
-    source=f"{_HLIN}, Theorem 2 (strong signal), condition (a) — read from the author's poster [paper]; "
-           f"{_HB} §2.4",
-    provenance=Provenance.PAPER, side=Side.UPPER,
-    domain=(*_HLIN_BASE, trace_sigma <= c_hl_strong * n * mu_norm**2, *_MOMENT_TERMS),
-    assumptions=(*_HLIN_ASSUME, "alternative condition (b): ‖μ‖ ≥ C·√Tr Σ with a further trace condition"),
-    notes="the fraction was garbled in extraction; n‖Σ‖/Tr Σ is confirmed by the benign condition "
-          "Tr Σ = ω(n‖Σ‖)",
-)
-
-# ============================================================================ Hashimoto 2025 (network)
-C_h25_weak = hidden_constant("C_h25_weak", "H25 weak-signal excess error constant (inferred from H-lin Thm 1)")
-
-h25_transition_ratio = define(
-    "h25_transition_ratio", n * mu_norm**2 / trace_sigma,
-    quantity="n‖μ‖²/Tr Σ: weak signal when ≪ 1, strong signal when ≫ 1 (phase transition at ≍ 1)",
-    source=f"{_H25}, Theorem 5.1 phase transition [summary]; location read from {_HLIN} [inferred]; {_HB} §2.2–2.4",
-    provenance=Provenance.INFERRED, side=Side.EXACT,
-    notes="not a theorem of H25 as encoded: the exact threshold of Thm 5.1 could not be read",
-)
-
-h25_weak_rate = define(
-    "h25_weak_rate", C_h25_weak * sigma_op * trace_sigma / (n * mu_norm**4),
-    quantity="clean test error of the GD leaky-ReLU network (no label flips), weak-signal regime",
-    source=f"{_H25}, Theorem 5.1/6.2 — form inferred from {_HLIN} Theorem 1 [inferred]; {_HB} §2.4",
-    provenance=Provenance.INFERRED, side=Side.UPPER, domain=(trace_sigma >= n * mu_norm**2,),
-    assumptions=("f(x) = Σ_j a_j σ_α(⟨w_j, x⟩), a_j = ±1/√m fixed, exponential loss, small initialisation",),
-    notes="verify against arXiv 2505.16204 v2/v3 before citing as H25's theorem",
-)
-
-h25_benign_ratio = define(
-    "h25_benign_ratio", n * mu_norm**4 / (sigma_op * trace_sigma),
-    quantity="n‖μ‖⁴/(‖Σ‖·Tr Σ): benign overfitting when this is ≫ 1",
-    source=f"{_H25}, a reviewer's reading of Theorem 5.1 (OpenReview VOK6LNaZ3N) [summary]",
-    provenance=Provenance.SUMMARY, side=Side.EXACT,
-)
-
-# ---------------------------------------------------------------------------- derived isotropic heuristic
-isotropic_error = define(
-    "isotropic_error", Phi(-mu_norm**2 / sp.sqrt(mu_norm**2 + d / n)),
-    quantity="clean test error of the GD network (linear boundary w̄ ∝ Σ_i y_i x_i) for Σ = I_d",
-    source=f"{_HB} §2.3 heuristic: w̄ = w₊ − w₋ ∝ Σ_i y_i x_i, then Φ(−⟨w̄, μ⟩/‖w̄‖) [derived+checked, "
-           "small-scale simulation]",
-    provenance=Provenance.DERIVED_CHECKED, side=Side.APPROX,
-    assumptions=("Gaussian z ~ N(0, I_d), no label flips", "all neurons active and frozen (linear boundary)"),
-    notes="derived, not a theorem of H25: crossover at ‖μ‖² ≈ d/n, i.e. n‖μ‖² ≈ Tr Σ",
-)
-
-isotropic_weak_log_error = define(
-    "isotropic_weak_log_error", n * mu_norm**4 / (2 * d),
-    quantity="−log(test error) in the weak regime n‖μ‖² ≪ d (Σ = I_d)",
-    source=f"{_HB} §2.3, leading term of −log Φ(−‖μ‖²/√(‖μ‖² + d/n)) [derived]",
-    provenance=Provenance.DERIVED, side=Side.APPROX,
-    notes="matches the benign condition n‖μ‖⁴ ≫ ‖Σ‖·Tr Σ; −log Φ(−z) = z²/2 + log z + ½log 2π + o(1)",
-)
-
-isotropic_strong_log_error = define(
-    "isotropic_strong_log_error", mu_norm**2 / 2,
-    quantity="−log(test error) in the strong regime n‖μ‖² ≫ d (Σ = I_d)",
-    source=f"{_HB} §2.3 [derived]", provenance=Provenance.DERIVED, side=Side.APPROX,
-    notes="Bayes-like: the Bayes error is Φ(−‖μ‖)",
-)
-
-isotropic_bayes_error = define(
-    "isotropic_bayes_error", Phi(-mu_norm),
-    quantity="Bayes error of the mixture x = yμ + z, z ~ N(0, I_d), equal class weights",
-    source=f"{_HB} §2.3 (optimal direction μ) [derived]", provenance=Provenance.DERIVED, side=Side.EXACT,
-)
-
-# ============================================================================ FCB22
-C_fcb = hidden_constant("C_fcb", "FCB22: constant C of exp(−n‖μ‖⁴/(C·d)) and of the assumptions (A1)–(A6)")
-c_fcb = hidden_constant("c_fcb", "FCB22: constant c of the matching lower bound exp(−c·n‖μ‖⁴/d)")
-
-_FCB_DOMAIN = (n >= C_fcb * sp.log(1 / p_fail), d >= C_fcb * n * mu_norm**2,
-               d >= C_fcb * n**2 * sp.log(n / p_fail), mu_norm**2 >= C_fcb * sp.log(n / p_fail),
-               p_flip <= 1 / C_fcb, p_fail < 1)
-_FCB_ASSUME = ("smooth leaky-ReLU net, a_j ~ Unif{±1/√m}, logistic loss, GD from small random init",
-               "x = ỹμ + z, z with independent sub-Gaussian log-concave components; labels flipped w.p. p_flip",
-               "η ≤ (C·max{1, H}·d²)⁻¹")
-
-fcb22_upper = define(
-    "fcb22_upper", p_flip + 2 * sp.exp(-n * mu_norm**4 / (C_fcb * d)),
-    quantity="test error P(y ≠ sgn f(x)) with noisy test labels",
-    source=f"{_FCB}, main theorem — recalled (unverified; check PMLR v178); {_HB} §3",
-    provenance=Provenance.RECALLED, side=Side.UPPER, domain=_FCB_DOMAIN, assumptions=_FCB_ASSUME,
-    notes="FCB22 write η for p_flip and p for d; needs d = Ω(n²log n) (near-orthogonality)",
-)
-
-fcb22_lower_rate = define(
-    "fcb22_lower_rate", sp.exp(-c_fcb * n * mu_norm**4 / d),
-    quantity="excess test error over p_flip (the matching lower bound's rate)",
-    source=f"{_FCB}, lower bound 'of the same exp(−c·n‖μ‖⁴/d) form' — recalled, low confidence; {_HB} §3",
-    provenance=Provenance.RECALLED, side=Side.LOWER, domain=_FCB_DOMAIN, assumptions=_FCB_ASSUME,
+    untestable=("not decided by a check: Lemma D.4's threshold has a free constant; the scaled A_lin/‖z_lin‖ is "
+                "reported by kgmmn_gamma_transition, but a sufficient condition with a free constant cannot be "
+                "refuted at fixed sizes"),
 )
