@@ -206,8 +206,9 @@ def derivative_second_moment(act: Activation) -> float:
 
 def leaky_plain(z: torch.Tensor, alpha: torch.Tensor | float) -> torch.Tensor:
     """The *un-normalised* σ_α(z) = z for z ≥ 0, αz otherwise, with a tensor slope that broadcasts against z
-    (batched networks whose members differ in α; benign-overfitting papers use σ_α without c_φ)."""
-    return torch.where(z >= 0, z, alpha * z)
+    (batched networks whose members differ in α; benign-overfitting papers use σ_α without c_φ). It is
+    :func:`sigma_alpha` (the same values: at z = 0 both give 0)."""
+    return sigma_alpha(z, alpha)
 
 
 def leaky_plain_grad(z: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
