@@ -6,7 +6,7 @@ identities) or a prediction without an inequality (``side`` = approx). It carrie
 
 * ``expr`` – the sympy expression in the canonical symbols of :mod:`bounds.symbols`;
 * ``domain`` – sympy relations that must hold for the statement to apply;
-* ``source`` – paper and theorem/equation; ``provenance`` – the handbook's tag;
+* ``source`` – paper and theorem/equation; ``provenance`` – the theory pages' tag;
 * a few verbs: :meth:`evaluate` (refuses values outside the domain), :meth:`numpy`/:meth:`torch`
   (vectorised callables that validate their input), :meth:`optimize` over one variable
   (symbolic where sympy can, numeric otherwise), :meth:`exponent` (asymptotic log-log slope),
@@ -34,7 +34,7 @@ __all__ = ["Bound", "DomainError", "Optimum", "Provenance", "Side"]
 
 
 class Provenance(str, Enum):
-    """Provenance tags of the theory handbook (shared/theory/README.md, "Provenance legend")."""
+    """Provenance tags of the theory pages (docs/theory/README.md, "Provenance legend")."""
 
     PAPER = "paper"
     SUMMARY = "summary"
@@ -134,7 +134,7 @@ class Bound:
         expr: the sympy expression.
         quantity: what ``expr`` gives or bounds, in words (e.g. "λ_min(H̃_α)").
         source: paper and theorem/equation the formula comes from.
-        provenance: the handbook's provenance tag.
+        provenance: the theory pages' provenance tag.
         side: whether ``quantity`` ≤ expr (upper), ≥ expr (lower), = expr (exact) or ≈ expr.
         domain: sympy relations that must hold for the statement to apply.
         assumptions: the remaining assumptions, in words.

@@ -1,7 +1,7 @@
 """Special functions used inside bound expressions, with numerically safe numpy/torch implementations.
 
 ``arcsin_tail(J)`` = Σ_{j≥J} b_j = π/2 − Σ_{j<J} b_j with b_j = (2j)!/(4^j (j!)² (2j+1)), the tail
-mass of the arcsin series (theory handbook kernels.md §4). Summing factorials breaks down in
+mass of the arcsin series (docs/theory/kernels.md §4). Summing factorials breaks down in
 floating point for J in the hundreds, which the Hermite-tail bound needs for small separations,
 so the implementation uses the ratio b_{j+1}/b_j = (2j+1)²/((2j+2)(2j+3)).
 """

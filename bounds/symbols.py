@@ -2,7 +2,7 @@
 
 Every module of :mod:`bounds` takes its symbols from here, because
 ``Symbol('alpha')`` and ``Symbol('alpha', positive=True)`` are *different* objects to sympy
-(theory handbook, README "sympy hygiene"). Notation follows ``shared/theory/README.md``.
+(docs/theory/README.md, "sympy hygiene"). Notation follows ``docs/theory/README.md``.
 
 Constants that a paper hides in O(·)/Ω(·) are created with :func:`hidden_constant`, which
 returns one positive symbol per name and records what it stands for; asking twice for the
@@ -103,10 +103,10 @@ theta = _canonical("theta", "angle θ = arccos ρ between two unit inputs, in [0
 j = _canonical("j", "series index (coefficient of ρ^(2j+2) in ρ·arcsin ρ)", integer=True, nonnegative=True)
 J = _canonical("J", "truncation index of a Hermite/series tail", integer=True, nonnegative=True)
 z_pre = _canonical("z_pre", "pre-activation wᵀh of one unit, w ~ N(0, I) (standard-normal weights), real", real=True)
-kern_prev = _canonical("kern_prev", "deep NNGP correlation K_{ℓ−1} entering layer ℓ (kernels.md §7), in [-1, 1]",
+kern_prev = _canonical("kern_prev", "deep NNGP correlation K_{ℓ−1} entering layer ℓ (docs/theory/kernels.md §7), in [-1, 1]",
                        real=True)
-kern_dot = _canonical("kern_dot", "deep derivative kernel K̇_ℓ = κ̇_α(K_{ℓ−1}) of layer ℓ (kernels.md §7)", real=True)
-ntk_prev = _canonical("ntk_prev", "W-only NTK S_{ℓ−1} accumulated over layers 1..ℓ−1 (kernels.md §7)", real=True)
+kern_dot = _canonical("kern_dot", "deep derivative kernel K̇_ℓ = κ̇_α(K_{ℓ−1}) of layer ℓ (docs/theory/kernels.md §7)", real=True)
+ntk_prev = _canonical("ntk_prev", "W-only NTK S_{ℓ−1} accumulated over layers 1..ℓ−1 (docs/theory/kernels.md §7)", real=True)
 
 # --- sizes ------------------------------------------------------------------------------
 L = _canonical("L", "depth: number of trained hidden weight matrices", integer=True, positive=True)
@@ -138,7 +138,7 @@ eps = _canonical("eps", "target accuracy ε", positive=True)
 kappa_init = _canonical("kappa_init", "initialisation scale κ of Arora et al. (w_r(0) ~ N(0, κ²I))", positive=True)
 p_fail = _canonical("p_fail", "failure probability (statements hold w.p. ≥ 1 − p_fail)", positive=True)
 
-# --- generalisation (ADHLW, CG19, CG20-type trajectory bound; theory handbook generalization.md) ----------
+# --- generalisation (ADHLW, CG19, CG20-type trajectory bound; docs/theory/generalization.md) ----------
 quad_y = _canonical("quad_y", "label quadratic form yᵀK⁻¹y in the inverse Gram K of the training set (ADHLW: "
                     "K = H^∞ or H̃_α; CG19 corollary: K = Θ, labels ỹ)", nonnegative=True)
 F_0 = _canonical("F_0", "initial training loss F̂_0 (mean over samples) in the trajectory bound", positive=True)
@@ -151,7 +151,7 @@ ntrf_loss = _canonical("ntrf_loss", "inf over the NTRF class F(W^(1), R) of the 
                        "(CG19 Thm 3.3)", nonnegative=True)
 
 
-# --- benign overfitting (KGMMN, H25/H-lin, FCB22; theory handbook benign-overfitting.md) -----------
+# --- benign overfitting (KGMMN, H25/H-lin, FCB22; docs/theory/benign-overfitting.md) -----------
 gamma_sig = _canonical("gamma_sig", "KGMMN signal level γ ∈ (0, 1): fraction of input variance along v "
                        "(not a leaky slope)", positive=True)
 mu_norm = _canonical("mu_norm", "‖μ‖, norm of the class mean in x = yμ + z (H25, H-lin, FCB22)", positive=True)

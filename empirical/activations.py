@@ -1,9 +1,9 @@
 """Activations with their derivatives and the normaliser c_φ = E[φ(g)²]^(-1/2), g ~ N(0, 1).
 
-The toolkit's networks use the normalised activation c_φ·φ (README N1, PSG's c_φ): for the leaky
+The toolkit's networks use the normalised activation c_φ·φ (docs/theory/README.md N1, PSG's c_φ): for the leaky
 ReLU this is σ̃_α = √(2/(1+α²))·σ_α. The smooth activations (tanh, swish) and ELU/SELU are the
 comparison set of Panigrahi–Shetty–Goyal (ICLR 2020). :func:`hermite_coefficients` gives the
-orthonormal Hermite coefficients ν_k of φ' (gram-eigenvalues.md §5–§6), computed in float64 by
+orthonormal Hermite coefficients ν_k of φ' (docs/theory/gram-eigenvalues.md §5–§6), computed in float64 by
 Gauss–Hermite quadrature, which converges fast only for smooth φ'.
 """
 
@@ -85,7 +85,7 @@ def sigma_alpha_backward_into(grad: torch.Tensor, z: torch.Tensor, alpha: float,
 
 
 def leaky_relu(alpha: float) -> Activation:
-    """σ̃_α = √(2/(1+α²))·max(z,0) + α·min(z,0) (README N1); α = 0 ReLU, α = −1 |z|."""
+    """σ̃_α = √(2/(1+α²))·max(z,0) + α·min(z,0) (docs/theory/README.md N1); α = 0 ReLU, α = −1 |z|."""
     a = check_alpha(alpha)
     return Activation(
         name="leaky",

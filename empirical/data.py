@@ -2,7 +2,7 @@
 
 * :func:`sphere` – uniform on S^{d−1} (normalised Gaussians).
 * :func:`sphere_with_bias` – AZLS/GLL data x = (z/√2, 1/√2), z uniform on S^{d−2}, so that
-  ρ_ij ∈ [0, 1] and no two inputs are near-antipodal (theory handbook README N4, kernels.md §8).
+  ρ_ij ∈ [0, 1] and no two inputs are near-antipodal (docs/theory/README.md N4, docs/theory/kernels.md §8).
 * :func:`subspace_sphere` – unit vectors spanning a random d_sub-dimensional subspace of ℝ^d
   (the low-dimensional data of Panigrahi–Shetty–Goyal), optionally evenly spread.
 * :func:`separation` – δ_AZ = min ‖x_i − x_j‖ or δ_PSG = min min(‖x_i − x_j‖, ‖x_i + x_j‖).

@@ -1,6 +1,6 @@
 """Training losses and the 0-1 error, for scalar outputs f and labels y ∈ {±1}.
 
-* squared: ½(f − y)² (DZPS/ADHLW/AZLS; README N6: summed over samples by default);
+* squared: ½(f − y)² (DZPS/ADHLW/AZLS; docs/theory/README.md N6: summed over samples by default);
 * logistic (binary cross-entropy on ±1 labels): log(1 + e^{−yf}) (Cao & Gu), computed as softplus(−yf) so it
   never overflows;
 * zero-one: 1{yf < 0} + ½·1{f = 0} — a tie (e.g. the zero function of a symmetric initialisation) counts as a

@@ -11,7 +11,7 @@ def log_slope(loss: np.ndarray, start: int, stop: int | None = None) -> float:
     """Slope of log L(t) against t over steps [start, stop), by least squares (per step).
 
     For linear convergence L(t) ≈ C·q^t this is log q (negative); the NTK prediction for the
-    slowest mode is 2·log(1 − ηλ_min) ≈ −2ηλ_min (convergence.md preamble).
+    slowest mode is 2·log(1 − ηλ_min) ≈ −2ηλ_min (docs/theory/convergence.md preamble).
     """
     y = np.asarray(loss, dtype=np.float64)
     if y.ndim != 1:

@@ -9,10 +9,10 @@ import sympy as sp
 
 from bounds.core import Bound
 
-__all__ = ["HANDBOOK", "Phi", "regime_status"]
+__all__ = ["THEORY_PAGE", "Phi", "regime_status"]
 
-#: the theory handbook page every benign-overfitting formula cites
-HANDBOOK = "theory handbook benign-overfitting.md"
+#: docs/theory/benign-overfitting.md page every benign-overfitting formula cites
+THEORY_PAGE = "docs/theory/benign-overfitting.md"
 
 
 def Phi(x: sp.Expr) -> sp.Expr:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from bounds.benign._common import HANDBOOK as _HB
+from bounds.benign._common import THEORY_PAGE as _HB
 from bounds.core import Provenance, Side
 from bounds.registry import define
 from bounds.symbols import (

@@ -2,7 +2,7 @@
 neural networks* (H25, arXiv 2505.16204) and its linear companion H-lin (arXiv 2501.10538).
 
 Only H25's abstract, reviews and a summary could be read, so its rates are [inferred] from H-lin (read
-from the author's poster [paper]); the isotropic-Gaussian error formula is the handbook's derived
+from the author's poster [paper]); the isotropic-Gaussian error formula is the theory pages' derived
 heuristic [derived+checked]. Data x = yμ + Σ^{1/2}ξ. Hidden constants ``C_hl_*``, ``C_h25_*``.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from bounds.benign._common import HANDBOOK as _HB
+from bounds.benign._common import THEORY_PAGE as _HB
 from bounds.benign._common import Phi
 from bounds.core import Provenance, Side
 from bounds.registry import define

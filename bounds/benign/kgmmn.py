@@ -5,7 +5,7 @@ Data x = √γ·y·v + √(1−γ)·n with n ⊥ v, k corrupted training labels,
 f(W, x) = Σ_{j=1}^{2m} (−1)^j σ_α(⟨w_j, x⟩) (**2m neurons**, outer weights ±1 fixed), hinge loss, GD.
 Here α is the leaky slope and γ (``gamma_sig``) the signal level. Hidden O(·)/Ω(·) constants are named
 symbols ``C_kg_*``/``c_kg_*``: test slopes, orderings and sign changes, never their absolute values
-(handbook README, "How to encode").
+(docs/theory/README.md, "How to encode").
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import sympy as sp
 
-from bounds.benign._common import HANDBOOK as _HB
+from bounds.benign._common import THEORY_PAGE as _HB
 from bounds.benign._common import Phi, regime_status
 from bounds.core import Provenance, Side
 from bounds.registry import define

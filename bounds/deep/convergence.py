@@ -1,6 +1,6 @@
 """Training convergence of deep leaky-ReLU networks in the Allen-Zhu–Li–Song / Guo–Li–Lerman setting.
 
-Setting (theory handbook convergence.md §3, §6.1; README N3): unit-norm data whose last coordinate
+Setting (docs/theory/convergence.md §3, §6.1; docs/theory/README.md N3): unit-norm data whose last coordinate
 is 1/√2, δ-separation δ = min_{i≠j}‖x_i − x_j‖, the network h_0 = σ(Ax), h_ℓ = σ(W_ℓ h_{ℓ−1}),
 output B h_L, **only W_1..W_L trained**, loss F(W) = Σ_i ½‖B h_{i,L} − y_i‖² (a sum), GD
 W ← W − η∇F and SGD with batch b stepping along (n/b)Σ_{i∈S}∇F_i.
@@ -19,10 +19,10 @@ What is encoded, with its provenance (never upgrade a tag):
 * **GLL** (Guo, Li, Lerman, AISTATS 2024, arXiv 2402.11942): the factor g_α = (1−α)/√(1+α²)
   appears in their Lemmas 4.1/4.2 — [summary] (third-party digest only). Its square is c_α
   (:data:`bounds.c_alpha`). The rate forms 1 − C·η·c_α·δ·m/(d·n²) for GD and SGD and the
-  iteration counts derived from them are [inferred] (convergence.md §6.4): AZLS with δ → c_α·δ.
+  iteration counts derived from them are [inferred] (docs/theory/convergence.md §6.4): AZLS with δ → c_α·δ.
   "α = −1 minimises the bound" is then a theorem about these *inferred* forms, derived here with
   sympy by :func:`alpha_derivative_analysis` — not a statement of GLL's text.
-* **Rescaling equivalence** [derived] (convergence.md §6.2): σ̃_α = √(2/(1+α²))σ_α with
+* **Rescaling equivalence** [derived] (docs/theory/convergence.md §6.2): σ̃_α = √(2/(1+α²))σ_α with
   W ~ N(0, 1/m) and σ_α/√(1+α²) with W ~ N(0, 2/m) (AZLS's init verbatim) are the same function
   (σ_α is positively 1-homogeneous); a GD step η on the second equals η/2 on the first. The
   unscaled σ_α with W ~ N(0, 2/((1+α²)m)) is a third equivalent reading with an α-dependent step
@@ -80,7 +80,7 @@ __all__ = [
     "step_conversion_identity",
 ]
 
-_CONV = "theory handbook convergence.md"
+_CONV = "docs/theory/convergence.md"
 _AZ = "Allen-Zhu, Li, Song (ICML 2019, arXiv 1811.03962)"
 _GLL = "Guo, Li, Lerman (AISTATS 2024, arXiv 2402.11942)"
 
@@ -327,7 +327,7 @@ _CS = sp.sqrt(2 / (1 + alpha**2))
 layer_ntk = define(
     "layer_ntk", _CS * leaky_expr(z_pre / sp.sqrt(m)),
     quantity="one unit of a hidden layer, NTK parameterisation: σ̃_α(wᵀh/√m), w ~ N(0, I), h the previous layer",
-    source=f"handbook README N1–N2; {_CONV} §6.2 reading (a) in NTK form", provenance=Provenance.DERIVED,
+    source=f"docs/theory/README.md N1–N2; {_CONV} §6.2 reading (a) in NTK form", provenance=Provenance.DERIVED,
     notes="z_pre = wᵀh with standard-normal w; equals layer_rescaled_act on the same h",
 )
 
@@ -355,7 +355,7 @@ layer_plain_init = define(
 eta_rescaled_from_ntk = define(
     "eta_rescaled_from_ntk", eta / m,
     quantity="step on W_a ~ N(0, 1/m) (reading (a), SP) that reproduces a step η on the NTK weights",
-    source="handbook README N2 (W_SP = s·W_NTK ⇒ η_SP = s²·η_NTK), s = 1/√m", provenance=Provenance.DERIVED,
+    source="docs/theory/README.md N2 (W_SP = s·W_NTK ⇒ η_SP = s²·η_NTK), s = 1/√m", provenance=Provenance.DERIVED,
 )
 
 eta_he_from_rescaled = define(
@@ -367,14 +367,14 @@ eta_he_from_rescaled = define(
 eta_he_from_ntk = define(
     "eta_he_from_ntk", 2 * eta / m,
     quantity="step on AZLS's N(0, 2/m) weights (reading (b)) that reproduces a step η on the NTK weights",
-    source=f"handbook README N2 with s = √(2/m); {_CONV} §6.2", provenance=Provenance.DERIVED,
+    source=f"docs/theory/README.md N2 with s = √(2/m); {_CONV} §6.2", provenance=Provenance.DERIVED,
     notes="AZLS's contraction 1 − Ω(η_SP δm/(dn²)) becomes 1 − Ω(2η_NTK δ/(dn²)): width-free in NTK form",
 )
 
 eta_plain_from_ntk = define(
     "eta_plain_from_ntk", 2 * eta / ((1 + alpha**2) * m),
     quantity="step on W_c ~ N(0, 2/((1+α²)m)) (unscaled σ_α) that reproduces a step η on the NTK weights",
-    source="handbook README N2 with s = √(2/((1+α²)m)) — derived", provenance=Provenance.DERIVED,
+    source="docs/theory/README.md N2 with s = √(2/((1+α²)m)) — derived", provenance=Provenance.DERIVED,
     notes="α-dependent: 'one η for all α' means different effective steps in this reading",
 )
 
@@ -396,7 +396,7 @@ def step_conversion_identity(scale: sp.Expr, step: sp.Expr) -> sp.Expr:
     """W' = s·W: one GD step of size ``step`` on W', mapped back by 1/s, minus a step η on W.
 
     Uses a generic loss F(s·w) of a scalar weight w (sympy ``Function``), so the result is 0 exactly
-    when ``step`` = s²·η (README N2) — e.g. ``step_conversion_identity(sqrt(2), eta_he_from_rescaled.expr)``.
+    when ``step`` = s²·η (docs/theory/README.md N2) — e.g. ``step_conversion_identity(sqrt(2), eta_he_from_rescaled.expr)``.
     """
     w = sp.Symbol("w", real=True)
     F = sp.Function("F")

@@ -1,11 +1,11 @@
 """Deep NTK of the GLL / Allen-Zhu–Li–Song network when only W_1..W_L are trained (A, B frozen).
 
-Network (theory handbook kernels.md §7; convergence.md §3, §6.1), NTK parameterisation, all weights
+Network (docs/theory/kernels.md §7; docs/theory/convergence.md §3, §6.1), NTK parameterisation, all weights
 N(0, 1), unit-norm inputs:
 
     h_0 = σ̃_α(A x),   h_ℓ = σ̃_α(W_ℓ h_{ℓ−1}/√m)  (ℓ = 1..L),   f = B h_L/√m.
 
-Infinite-width kernel of the trained matrices [derived+checked in the handbook: the finite-width
+Infinite-width kernel of the trained matrices [derived+checked in docs/theory/kernels.md: the finite-width
 kernel converges to it at rate ≈ m^{-1/2} for L ∈ {1, 2}]:
 
     K_0 = κ_α(ρ),   K_ℓ = κ_α(K_{ℓ−1}),   K̇_ℓ = κ̇_α(K_{ℓ−1}),
@@ -34,7 +34,7 @@ from bounds.two_layer.kernels import kappa, kappa_dot
 
 __all__ = ["Theta_W_L1", "Theta_W_L2", "Theta_W_L3", "deep_ntk_W_bound", "deep_ntk_W_step", "theta_W_expr"]
 
-_K7 = "theory handbook kernels.md §7"
+_K7 = "docs/theory/kernels.md §7"
 
 deep_ntk_W_step = define(
     "deep_ntk_W_step", (ntk_prev + kern_prev) * kern_dot,
@@ -43,14 +43,14 @@ deep_ntk_W_step = define(
     source=f"{_K7}: Θ_W = Σ_ℓ K_{{ℓ−1}}·Π_{{k≥ℓ}} K̇_k written as a recursion (AZLS/GLL architecture, "
            "A and B frozen)",
     provenance=Provenance.DERIVED_CHECKED, side=Side.EXACT,
-    notes="differs from the all-layers recursion Θ_h = Θ_{h−1}·Σ̇^(h) + Σ^(h) (kernels.md §6): the NNGP "
+    notes="differs from the all-layers recursion Θ_h = Θ_{h−1}·Σ̇^(h) + Σ^(h) (docs/theory/kernels.md §6): the NNGP "
           "term added is the layer's *input* kernel K_{ℓ−1}, and it is multiplied by K̇_ℓ",
 )
 
 
 def theta_W_expr(depth: int, average: bool = False, nngp: Bound = kappa, derivative: Bound = kappa_dot,
                  step: Bound = deep_ntk_W_step) -> sp.Expr:
-    """Θ_W(ρ; α) for ``depth`` trained matrices as a sympy expression (kernels.md §7).
+    """Θ_W(ρ; α) for ``depth`` trained matrices as a sympy expression (docs/theory/kernels.md §7).
 
     ``nngp``/``derivative`` are the one-layer maps ρ ↦ κ_α(ρ), κ̇_α(ρ) and ``step`` the recursion
     S_ℓ = step(S_{ℓ−1}, K_{ℓ−1}, K̇_ℓ); pass mutants to build a deliberately wrong kernel.

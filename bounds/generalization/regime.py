@@ -1,6 +1,6 @@
 """Where does α = −1 minimise the trajectory schematic? A symbolic regime analysis in (n, K, L).
 
-The schematic :data:`bounds.trajectory_bound` (theory handbook generalization.md §5.1, [inferred]) depends on
+The schematic :data:`bounds.trajectory_bound` (docs/theory/generalization.md §5.1, [inferred]) depends on
 α only through c = c_α = (1−α)²/(1+α²) and g_α = √c (for α < 1). Write B(c) for it. Because c_α has its
 maximum 2 at α = −1,
 
@@ -19,7 +19,7 @@ Limits of the criterion, derived symbolically (:func:`early_criterion`, :func:`l
 * early epochs (K → 0): ∂B/∂c / K → −F̂_0·a/(1 − 2a) + P·(1+p_jump)/2·2^{(p_jump−1)/2}·(…) with
   a = C_rate·η·δm/(dn²) ∝ n⁻² and P ∝ C_depth^L·√m/√n. The training term's pull towards α = −1 shrinks like
   n⁻² and the complexity's push away like n^{−1/2}: **at fixed η and m, α = −1 minimises the early schematic only
-  for n below a threshold that falls with L**. The handbook's reading "large n, few epochs, larger L" (§5.1)
+  for n below a threshold that falls with L**. docs/theory/generalization.md's reading "large n, few epochs, larger L" (§5.1)
   needs the per-step rate a not to shrink with n (e.g. η·m growing like n²) — a finding about the schematic,
   reported by the ``generalization`` checks' docs.
 * converged (K → ∞): the training term vanishes and τ_∞ ∝ 1/g_α, so B ∝ c^{(p_jump−1)/2}: α = −1 minimises when

@@ -1,7 +1,7 @@
 """Generalisation bounds: ADHLW's data-dependent complexity, Cao & Gu's NTRF/NTK bounds, and a
 CG20-type trajectory bound in α, L, m, n, η and the number of epochs K.
 
-Sources and provenance (theory handbook ``generalization.md``; nothing here is GLL's own bound, which is
+Sources and provenance (``docs/theory/generalization.md``; nothing here is GLL's own bound, which is
 **unknown**):
 
 * **ADHLW** — Arora, Du, Hu, Li, Wang (ICML 2019, arXiv 1901.08584), Theorem 5.1 [recalled]: for the
@@ -18,7 +18,7 @@ Sources and provenance (theory handbook ``generalization.md``; nothing here is G
   gives a computable upper bound on the infimum. CG19 count L as *all* layers.
 * **Trajectory schematic** — §4–§5.1 [inferred]: a CG20-type bound (Cao & Gu, AAAI 2020, proof shape
   recalled: training loss after K GD steps + complexity of the ball of radius τ_K around W^(0), over √n,
-  + confidence term) with GLL's *inferred* rate (convergence.md §6.4) plugged in:
+  + confidence term) with GLL's *inferred* rate (docs/theory/convergence.md §6.4) plugged in:
 
       ε_test(K, α) ≲ F̂_0·ρ_α^K + C_cx·C_depth^L·√m·g_α^p_jump·τ_K(α)/√n + C_conf·√(log(1/p_fail)/n),
       ρ_α = 1 − C_rate·η·c_α·δm/(dn²),   τ_K(α) = η·C_grad·g_α·√F̂_0·Σ_{t<K} ρ_α^{t/2}.
@@ -28,7 +28,7 @@ Sources and provenance (theory handbook ``generalization.md``; nothing here is G
   unknown; it is the free exponent ``p_jump`` (0: α enters only through τ_K; 1: one factor g_α). The
   exponential depth factor C_depth^L is CG20's proof shape [recalled]; its base is unknown.
 
-Hidden O(·)/Ω(·) constants are named positive symbols (handbook README, "How to encode a bound honestly");
+Hidden O(·)/Ω(·) constants are named positive symbols (docs/theory/README.md, "How to encode a bound honestly");
 the regime analysis (where α = −1 minimises the schematic) is in :mod:`bounds.generalization.regime`.
 """
 
@@ -73,9 +73,9 @@ __all__ = [
     "trajectory_parts",
 ]
 
-_GEN = "theory handbook generalization.md"
+_GEN = "docs/theory/generalization.md"
 
-#: c_α = g_α² and g_α, the α-factors of the inferred GLL lemmas (convergence.md §6.3)
+#: c_α = g_α² and g_α, the α-factors of the inferred GLL lemmas (docs/theory/convergence.md §6.3)
 C_ALPHA = (1 - alpha) ** 2 / (1 + alpha**2)
 G_ALPHA = (1 - alpha) / sp.sqrt(1 + alpha**2)
 
@@ -178,9 +178,9 @@ cg19_ntk_bound = define(
 
 # ----------------------------------------------------------------------------- CG20-type trajectory schematic
 C_rate = hidden_constant("C_rate", "Ω(·) constant of the inferred GLL per-step contraction "
-                                   "1 − C_rate·η·c_α·δm/(dn²) (convergence.md §6.4)")
+                                   "1 − C_rate·η·c_α·δm/(dn²) (docs/theory/convergence.md §6.4)")
 C_grad = hidden_constant("C_grad", "constant of the schematic gradient upper bound ‖∇F‖ ≤ C_grad·g_α·√F "
-                                   "(generalization.md §5.1)")
+                                   "(docs/theory/generalization.md §5.1)")
 C_cx = hidden_constant("C_cx", "constant of the complexity term C_cx·Comp(τ, L, m)/√n of the trajectory bound")
 C_depth = hidden_constant("C_depth", "base of the exponential-in-L factor of the ball complexity (CG20 proof shape)")
 C_conf = hidden_constant("C_conf", "O(·) constant of the trajectory bound's confidence term "
@@ -217,7 +217,7 @@ _TRAJ_NOTES = ("[inferred] schematic: use it to explore regimes and to phrase or
 traj_training_term = define(
     "traj_training_term", _PARTS["training"],
     quantity="training loss F̂_K(α) after K full-batch GD epochs (inferred GLL rate)",
-    source=f"{_GEN} §5.1 training term; rate from convergence.md §6.4 (AZLS with δ → c_α·δ) [inferred]",
+    source=f"{_GEN} §5.1 training term; rate from docs/theory/convergence.md §6.4 (AZLS with δ → c_α·δ) [inferred]",
     provenance=Provenance.INFERRED, side=Side.APPROX,
     domain=(*_ALPHA_DOMAIN, RATE < 1),
     notes="decreasing in c_α at every K ≥ 1, hence ordered by c_α with α = −1 smallest [derived]",

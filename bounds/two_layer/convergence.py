@@ -1,10 +1,10 @@
 """Training-convergence statements for two-layer nets with the first layer trained.
 
 Du, Zhai, Póczos & Singh (ICLR 2019, arXiv 1810.02054), "DZPS", and Arora, Du, Hu, Li & Wang
-(ICML 2019, arXiv 1901.08584), "ADHLW". Statements are [recalled] in the theory handbook
-(convergence.md §1–§2): the structure is high-confidence, the constants are not, so every O(·)/Ω(·)
+(ICML 2019, arXiv 1901.08584), "ADHLW". Statements are [recalled] in the theory pages
+(docs/theory/convergence.md §1–§2): the structure is high-confidence, the constants are not, so every O(·)/Ω(·)
 is a named hidden constant. The leaky-ReLU versions replace λ_0 by λ_min of the trained network's
-own Gram (H̃_α for the rescaled net, README N1–N2); Panigrahi–Shetty–Goyal (ICLR 2020) state such a
+own Gram (H̃_α for the rescaled net, docs/theory/README.md N1–N2); Panigrahi–Shetty–Goyal (ICLR 2020) state such a
 DZPS-type theorem for general activations [recalled].
 
 Losses are sums over samples: L(W) = ½‖y − u‖² with u_i the network output on x_i.
@@ -30,7 +30,7 @@ __all__ = [
     "linearized_log_loss_slope",
 ]
 
-_CONV = "theory handbook convergence.md"
+_CONV = "docs/theory/convergence.md"
 C_du_width = hidden_constant("C_du_width", "Ω(·) constant of the DZPS width requirement m = Ω(n⁶/(λ⁴p³))")
 C_du_step = hidden_constant("C_du_step", "O(·) constant of the DZPS step size η = O(λ/n²)")
 C_du_iter = hidden_constant("C_du_iter", "O(·) constant of the DZPS iteration count O((n²/λ²)·log(1/ε))")
@@ -56,7 +56,7 @@ du_step_size = define(
     quantity="step size η that DZPS Thm 4.1 allows",
     source="Du, Zhai, Póczos, Singh (ICLR 2019), Theorem 4.1 — recalled",
     provenance=Provenance.RECALLED, side=Side.UPPER,
-    notes="in practice η is limited by 2/λ_max ≈ O(d/n), far larger than this (convergence.md §1)",
+    notes="in practice η is limited by 2/λ_max ≈ O(d/n), far larger than this (docs/theory/convergence.md §1)",
     untestable=('a sufficient step size with a hidden constant C_du_step: runs at larger η also converge and any '
                 'η is below C·λ/n² for some C; du_gd_bound gates on the measured η·λ_max < 2 instead')
 )
@@ -120,7 +120,7 @@ linearized_log_loss_slope = define(
     quantity="late-phase slope of log‖y − u(t)‖² per GD step (slowest eigen-mode)",
     source=f"{_CONV} preamble: r(t+1) ≈ (I − ηH)r(t) in the lazy regime [derived]",
     provenance=Provenance.DERIVED, side=Side.APPROX, domain=(eta * lam < 1,),
-    notes="≈ −2ηλ_min; the Gram drifts during finite-width training (convergence.md §6.7), so compare "
+    notes="≈ −2ηλ_min; the Gram drifts during finite-width training (docs/theory/convergence.md §6.7), so compare "
           "orderings or early phases, not this absolute value late in training",
     untestable=('the asymptotic slope of the slowest mode is reached only after t ≫ 1/(η(λ₂ − λ₁)) steps, beyond '
                 '10⁵ at n = 40 with η·λ_max < 2; du_gd_bound tests the full mode-sum rate of the same linearised '
@@ -131,7 +131,7 @@ du_gram_concentration = define(
     "du_gram_concentration", C_du_conc * n * sp.sqrt(sp.log(n / p_fail) / m),
     quantity="‖H(0) − H^∞‖₂, the spectral distance of the width-m Gram at initialisation from its limit",
     source="Du, Zhai, Póczos, Singh (ICLR 2019), Lemma 3.1 — recalled (entrywise Hoeffding + Frobenius norm); "
-           f"{_CONV.replace('convergence.md', 'kernels.md')} §10",
+           f"{_CONV.replace('docs/theory/convergence.md', 'docs/theory/kernels.md')} §10",
     provenance=Provenance.RECALLED, side=Side.UPPER, domain=(p_fail < 1, n >= 2),
     notes="holds w.p. ≥ 1 − p_fail; the testable prediction is the m^(-1/2) rate (exponent in m), not C_du_conc",
 )

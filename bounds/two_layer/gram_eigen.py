@@ -1,6 +1,6 @@
 """Bounds on λ_min of the normalised first-layer Gram H̃_α, and the smooth/non-smooth dichotomy.
 
-Sources: theory handbook ``gram-eigenvalues.md``. The lower bound is the Hermite-tail + Gershgorin
+Sources: ``docs/theory/gram-eigenvalues.md``. The lower bound is the Hermite-tail + Gershgorin
 argument (§5), a technique a citing paper attributes to Panigrahi, Shetty & Goyal (ICLR 2020); the
 upper bound is Cauchy interlacing on a 2×2 principal submatrix (§4); the sandwich is §3. PSG's
 exact theorem statements are unknown, so nothing here is labelled "PSG Theorem X".
@@ -33,7 +33,7 @@ __all__ = [
     "smooth_lowdim_upper",
 ]
 
-_GE = "theory handbook gram-eigenvalues.md"
+_GE = "docs/theory/gram-eigenvalues.md"
 _RHO_MAX = 1 - delta**2 / 2
 
 hermite_tail_lower = define(
@@ -100,7 +100,7 @@ polynomial_rank_threshold = define(
 )
 
 C_smooth = hidden_constant("C_smooth", "rate constant in λ_min ≤ exp(−C n^{1/(2d')}) for tanh/swish "
-                                       "on d'-dimensional data (gram-eigenvalues.md §6, Ω(·))")
+                                       "on d'-dimensional data (docs/theory/gram-eigenvalues.md §6, Ω(·))")
 
 smooth_lowdim_upper = define(
     "smooth_lowdim_upper", sp.exp(-C_smooth * n ** (1 / (2 * d_sub))),
@@ -115,7 +115,7 @@ smooth_lowdim_upper = define(
 
 
 def hermite_truncation_index(n_value: int, delta_value: float) -> int:
-    """Smallest J ≥ 0 with (n − 1)·(1 − δ²/2)^(2J+2) ≤ 1/2 (gram-eigenvalues.md §5, step 1)."""
+    """Smallest J ≥ 0 with (n − 1)·(1 − δ²/2)^(2J+2) ≤ 1/2 (docs/theory/gram-eigenvalues.md §5, step 1)."""
     if isinstance(n_value, bool) or not isinstance(n_value, int) or n_value < 2:
         raise DomainError(f"n={n_value!r} must be an integer ≥ 2")
     dv = float(delta_value)

@@ -1,6 +1,6 @@
 """Leaky-ReLU dual kernels of two-layer networks, their power series and Hermite coefficients.
 
-Conventions (theory handbook README, N1–N5): σ_α(z) = max(z,0) + α·min(z,0), the rescaled
+Conventions (docs/theory/README.md, N1–N5): σ_α(z) = max(z,0) + α·min(z,0), the rescaled
 activation σ̃_α = √(2/(1+α²))·σ_α, unit-norm inputs with ρ = ⟨x_i, x_j⟩ and θ = arccos ρ.
 "Normalised" kernels carry c_σ = 2/(1+α²), so every one equals 1 at ρ = 1.
 
@@ -8,9 +8,9 @@ Every normalised leaky-ReLU kernel depends on α only through
 
     c_α = (1 − α)²/(1 + α²),
 
-the squared normalised jump of σ̃'_α at 0 (kernels.md §3): c_{−1} = 2, c_0 = 1, c_1 = 0.
+the squared normalised jump of σ̃'_α at 0 (docs/theory/kernels.md §3): c_{−1} = 2, c_0 = 1, c_1 = 0.
 
-Sources: kernels.md §2–§4 of the handbook ([derived+checked]: sympy identities and Monte Carlo);
+Sources: docs/theory/kernels.md §2–§4 ([derived+checked]: sympy identities and Monte Carlo);
 ReLU special cases are the arc-cosine kernels of Cho & Saul (2009) and the H^∞ of Du et al.
 (ICLR 2019, §3). Neural-tangents' ``ABRelu`` (``_src/stax/elementwise.py``) implements the same
 unnormalised formulas.
@@ -45,7 +45,7 @@ __all__ = [
 
 _pi = sp.pi
 _RHO_DOMAIN = (rho >= -1, rho <= 1)
-_KERNELS = "theory handbook kernels.md"
+_KERNELS = "docs/theory/kernels.md"
 
 #: c_α expression, used inside the kernel expressions below.
 C_ALPHA = (1 - alpha) ** 2 / (1 + alpha**2)
@@ -63,7 +63,7 @@ c_alpha = define(
 c_sigma = define(
     "c_sigma", 2 / (1 + alpha**2),
     quantity="c_σ = 1/E[σ_α(g)²], g ~ N(0,1) (kernel normaliser)",
-    source=f"{_KERNELS} §3; handbook README N1",
+    source=f"{_KERNELS} §3; docs/theory/README.md N1",
     provenance=Provenance.DERIVED_CHECKED,
 )
 

@@ -1,6 +1,6 @@
 """Benign overfitting of two-layer leaky-ReLU networks: data models, batched networks and trainers, the
-max-margin solver, test-error/SNR metrics and batched experiment runners (theory handbook
-benign-overfitting.md)."""
+max-margin solver, test-error/SNR metrics and batched experiment runners
+(docs/theory/benign-overfitting.md)."""
 
 from empirical.benign.data import HashimotoData, KarhadkarData, hashimoto_data, hashimoto_test, karhadkar_data
 from empirical.benign.experiments import hashimoto_batch, kgmmn_batch

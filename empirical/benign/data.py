@@ -1,4 +1,4 @@
-"""Data models of the benign-overfitting papers, batched over seeds/configurations (handbook benign-overfitting.md).
+"""Data models of the benign-overfitting papers, batched over seeds/configurations (docs/theory/benign-overfitting.md).
 
 * :func:`karhadkar_data` — KGMMN Definition 2.1: x_i = √γ·y_i·v + √(1−γ)·n_i with n_i ~ N(0, (I − vvᵀ)/d),
   so the noise is exactly orthogonal to the unit signal v; exactly k corrupted labels, balanced across

@@ -2,7 +2,7 @@
 
     f(W, x) = Σ_{j=1}^{M} a_j·σ_α(⟨w_j, x⟩),   σ_α(z) = max(z, αz) (plain, **no** rescaling),
 
-with fixed outer weights a and only W trained (handbook benign-overfitting.md §1.2, §2.1):
+with fixed outer weights a and only W trained (docs/theory/benign-overfitting.md §1.2, §2.1):
 
 * ``"alternating"`` — a_j = (−1)^j, j = 1..M (KGMMN Eq. 1: M = 2m neurons, no 1/√m);
 * ``"alternating_sqrt"`` — a_j = (−1)^j/√M (H25: ±1/√m with m = M neurons);

@@ -1,6 +1,6 @@
 """Batched full-batch (sub)gradient descent on the first layer, recording both stopping rules.
 
-Summed loss L(W) = Σ_i ℓ(ŷ_i f(W, x_i)) (README N6) with
+Summed loss L(W) = Σ_i ℓ(ŷ_i f(W, x_i)) (docs/theory/README.md N6) with
 
 * ``hinge``: ℓ(u) = max(0, 1 − u), subgradient −1{u < 1} (KGMMN Eq. 3–4: only points with margin < 1 move);
 * ``exp``: ℓ(u) = e^{−u} (H25); ``logistic``: ℓ(u) = log(1 + e^{−u}) (FCB22, H-lin).

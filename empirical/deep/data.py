@@ -1,9 +1,9 @@
 """Data *outside* the Allen-Zhu–Li–Song assumptions, for findings about the theorems' reach.
 
 AZLS/GLL assume unit-norm inputs whose last coordinate is 1/√2 (:func:`empirical.data.sphere_with_bias`),
-so that ρ_ij ∈ [0, 1] and no two inputs are near-antipodal (theory handbook kernels.md §8). Without
+so that ρ_ij ∈ [0, 1] and no two inputs are near-antipodal (docs/theory/kernels.md §8). Without
 that coordinate, pairs x, x' with x' ≈ −x occur; for α = −1 the first layer |Ax| cannot tell
-them apart, at any depth (gram-eigenvalues.md §7). :func:`near_antipodal_sphere` plants such pairs.
+them apart, at any depth (docs/theory/gram-eigenvalues.md §7). :func:`near_antipodal_sphere` plants such pairs.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Closed-form loss, gradient and GD step of :class:`empirical.deep.network.DeepLeakyNet` (no autograd).
 
 For F(W) = ½Σ_i (f(x_i) − y_i)² with f = c_out·B h_L, h_ℓ = a_φ·σ_α(z_ℓ), z_ℓ = c_W·W_ℓh_{ℓ−1}
-(d_out = 1; theory handbook convergence.md §3), write h̃_ℓ = σ_α(z_ℓ) and r = f − y. Then
+(d_out = 1; docs/theory/convergence.md §3), write h̃_ℓ = σ_α(z_ℓ) and r = f − y. Then
 
     ∂F/∂W_ℓ = c_W·a_φ²·c_out·g̃_ℓᵀ h̃_{ℓ−1},
     g̃_L = σ'_α(z_L) ⊙ (r ⊗ B),   g̃_{ℓ−1} = σ'_α(z_{ℓ−1}) ⊙ (c_W·a_φ·g̃_ℓ W_ℓ),

@@ -1,7 +1,7 @@
 """The deep fully connected network of Allen-Zhu–Li–Song (ICML 2019) and Guo–Li–Lerman (AISTATS 2024).
 
-:class:`DeepLeakyNet` builds, for unit-norm inputs x ∈ ℝ^d (theory handbook kernels.md §7,
-convergence.md §3, §6.1–6.2),
+:class:`DeepLeakyNet` builds, for unit-norm inputs x ∈ ℝ^d (docs/theory/kernels.md §7,
+docs/theory/convergence.md §3, §6.1–6.2),
 
     h_0 = φ(A x),   h_ℓ = φ(W_ℓ h_{ℓ−1}·c_W)  (ℓ = 1..L),   f(x) = B h_L·c_out,
 
@@ -19,8 +19,8 @@ parameterisation  A, W_ℓ                        B            φ               
 ``sp_plain``      N(0, 2/((1+α²)m))   (c)       N(0, 1/d_out) σ_α (unscaled)         1        1
 ================  ============================  ===========  =====================  =======  =======
 
-``ntk`` is the toolkit default (README N1–N2). ``sp_he`` is AZLS's initialisation verbatim (for
-α = 0 it *is* AZLS's ReLU network) and the handbook's reading (b) of GLL's rescaled activation;
+``ntk`` is the toolkit default (docs/theory/README.md N1–N2). ``sp_he`` is AZLS's initialisation verbatim (for
+α = 0 it *is* AZLS's ReLU network) and docs/theory/convergence.md §6.2's reading (b) of GLL's rescaled activation;
 ``sp_rescaled`` is reading (a); ``sp_plain`` is the digest's "unscaled leaky ReLU with rescaled
 initialisation". All four compute the same function f (up to the factor 1/√d_out of the SP output
 layer, i.e. identical for d_out = 1) because σ_α is positively 1-homogeneous [derived]; their hidden

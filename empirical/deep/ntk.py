@@ -1,6 +1,6 @@
 """NTK of the trained matrices W_1..W_L of :class:`empirical.deep.network.DeepLeakyNet` (A, B frozen), float64.
 
-* :func:`deep_ntk_analytic` – the infinite-width kernel Θ_W of theory handbook kernels.md §7,
+* :func:`deep_ntk_analytic` – the infinite-width kernel Θ_W of docs/theory/kernels.md §7,
   K_0 = κ_α(G), K_ℓ = κ_α(K_{ℓ−1}), S_ℓ = (S_{ℓ−1} + K_{ℓ−1})·κ̇_α(K_{ℓ−1}), Θ_W = S_L, applied
   entrywise to G = XXᵀ. The one-layer maps and the recursion step are *not* re-typed here: they
   are lambdified from :mod:`bounds` (``kappa``, ``kappa_dot``, ``deep_ntk_W_step``), so the

@@ -1,4 +1,4 @@
-"""Fast evaluation of the infinite-width deep NTK Θ_W (theory handbook kernels.md §7), float64.
+"""Fast evaluation of the infinite-width deep NTK Θ_W (docs/theory/kernels.md §7), float64.
 
 The leaky-ReLU dual kernel and its derivative have the arc-cosine structure [derived]
 

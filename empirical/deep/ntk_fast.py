@@ -1,6 +1,6 @@
 """Fast empirical NTK of the trained matrices W_1..W_L of :class:`empirical.deep.network.DeepLeakyNet`.
 
-The kernel (theory handbook kernels.md §10, in the notation of :mod:`empirical.deep.ntk`) is
+The kernel (docs/theory/kernels.md §10, in the notation of :mod:`empirical.deep.ntk`) is
 
     Θ = Σ_{ℓ=1}^{L} c_W²·(δ_ℓδ_ℓᵀ) ⊙ (h_{ℓ−1}h_{ℓ−1}ᵀ),   δ_ℓ = ∂f/∂z_ℓ ∈ ℝ^{n×m},
 

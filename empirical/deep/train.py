@@ -1,8 +1,8 @@
 """Full-batch GD and minibatch SGD on the summed squared loss, as in Allen-Zhu–Li–Song (ICML 2019).
 
-F(W) = Σ_i ½‖f(x_i) − y_i‖² (a *sum*, README N6). GD: W ← W − η∇F. SGD with batch size b: draw
+F(W) = Σ_i ½‖f(x_i) − y_i‖² (a *sum*, docs/theory/README.md N6). GD: W ← W − η∇F. SGD with batch size b: draw
 S ⊆ [n], |S| = b, uniformly without replacement, independently at every step, and step along the
-AZLS direction (n/b)·Σ_{i∈S}∇F_i, an unbiased estimate of ∇F (convergence.md §3).
+AZLS direction (n/b)·Σ_{i∈S}∇F_i, an unbiased estimate of ∇F (docs/theory/convergence.md §3).
 
 Only the parameters that require grad move (for :class:`empirical.deep.network.DeepLeakyNet`, W_1..W_L). A
 model with a ``gd_step`` method (DeepLeakyNet with d_out = 1) takes its closed-form steps

@@ -1,12 +1,12 @@
 """Train/test splits for the generalisation experiments: synthetic teachers, scikit-learn's digits, IDX files.
 
 Every split is a :class:`Split` of float64 inputs with unit norm and ±1 labels (binary tasks, the setting of
-ADHLW and Cao & Gu). Real images are put into the theory setting as in the handbook (README N4,
-generalization.md §7): flatten u, z = u/‖u‖, x = (z/√2, 1/√2) — so d = 65 for digits and 785 for MNIST.
+ADHLW and Cao & Gu). Real images are put into the theory setting as in the theory pages (docs/theory/README.md N4,
+docs/theory/generalization.md §7): flatten u, z = u/‖u‖, x = (z/√2, 1/√2) — so d = 65 for digits and 785 for MNIST.
 
 * :func:`teacher_split` — x = (z/√2, 1/√2) with z uniform on S^{d−2}; labels from a seeded teacher:
   ``linear`` sign(⟨v, z⟩), ``relu`` sign of a random ReLU net on x (centred at its median), ``even``
-  sign(⟨v, z⟩² − median): a label with no linear part (handbook §2: such labels lie mostly in ker Xᵀ).
+  sign(⟨v, z⟩² − median): a label with no linear part (docs/theory/generalization.md §2: such labels lie mostly in ker Xᵀ).
 * :func:`digits_split` — two classes of :func:`sklearn.datasets.load_digits` (bundled, no download).
 * :func:`idx_split` — two classes of MNIST/Fashion-MNIST from IDX files the user has (:mod:`empirical.generalization.idx`).
 * :func:`flip_labels` — a label-noise fraction p: exactly ⌊p·n + ½⌋ labels flipped, chosen by a seed.
@@ -79,7 +79,7 @@ class Split:
 
 
 def images_to_inputs(u: np.ndarray, bias: bool = True) -> np.ndarray:
-    """Flatten, normalise each row to unit norm and (with ``bias``) append the coordinate 1/√2 (README N4)."""
+    """Flatten, normalise each row to unit norm and (with ``bias``) append the coordinate 1/√2 (docs/theory/README.md N4)."""
     arr = np.asarray(u, dtype=np.float64)
     if arr.ndim < 2 or arr.shape[0] == 0:
         raise ValueError(f"images must have shape (N, …) with N ≥ 1, got {arr.shape}")
@@ -157,7 +157,7 @@ def flip_labels(y: torch.Tensor | np.ndarray, p: float, seed: int) -> tuple[torc
 def nonlinear_label_fraction(x: torch.Tensor | np.ndarray, y: torch.Tensor | np.ndarray) -> float:
     """‖(I − P)y‖²/‖y‖² with P the projection onto the column span of X: the share of the labels in ker Xᵀ.
 
-    On that share the first-layer Gram acts like (c_α/π)N (handbook generalization.md §2), so it is where the
+    On that share the first-layer Gram acts like (c_α/π)N (docs/theory/generalization.md §2), so it is where the
     c_α-ordering of training speed applies.
     """
     xa = np.asarray(x, dtype=np.float64)

@@ -145,7 +145,7 @@ def lazy_interpolant(x_train: torch.Tensor, x_test: torch.Tensor, w: torch.Tenso
 
     GD on the squared loss from f_0 ≡ 0 (symmetric initialisation) in the linearised (kernel) regime converges to
     this interpolant of the first-layer tangent kernel H_M(x, x') = xᵀx'·(1/M)Σ_r σ̃'(w_rᵀx)σ̃'(w_rᵀx') (ADHLW's
-    t → ∞ network, handbook generalization.md §2). Per label set: noisy and clean test 0-1 error and the relative
+    t → ∞ network, docs/theory/generalization.md §2). Per label set: noisy and clean test 0-1 error and the relative
     training residual ‖H_M c − y‖/‖y‖ (≈ 0: zero training loss).
     """
     from scipy.linalg import cho_factor, cho_solve

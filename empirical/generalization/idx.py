@@ -1,6 +1,6 @@
 """Reader (and writer) for IDX files, the format of MNIST and Fashion-MNIST.
 
-Format (theory handbook generalization.md §7, [recalled, high]): big-endian; a 4-byte magic number made of
+Format (docs/theory/generalization.md §7, [recalled, high]): big-endian; a 4-byte magic number made of
 two zero bytes, a type byte (0x08 unsigned byte, 0x09 signed byte, 0x0B int16, 0x0C int32, 0x0D float32,
 0x0E float64) and the number of dimensions; then one 4-byte big-endian size per dimension; then the data in
 row-major order. Files are often gzipped (``*.gz``); gzip is detected by its own magic bytes, not the name.

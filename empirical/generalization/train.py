@@ -1,7 +1,7 @@
 """Full-batch GD with train and test metrics recorded at every epoch (generalisation experiments).
 
 One epoch of full-batch GD is one step W ← W − η∇F(W) on the training objective F (squared or logistic,
-summed over samples by default, README N6). At every epoch k = 0..K (k = 0 is the initialisation) the trace
+summed over samples by default, docs/theory/README.md N6). At every epoch k = 0..K (k = 0 is the initialisation) the trace
 holds the mean train/test loss, the train/test 0-1 error, the distance ‖W_k − W_0‖_F and the path length
 η·Σ_{t<k}‖∇F(W_t)‖ (the radius τ_k of Cao & Gu's trajectory argument). Everything is written into
 preallocated tensors on the device; the loop synchronises with the host only every ``check_every`` epochs to
@@ -93,7 +93,7 @@ def train_epochs(model: nn.Module, split: Split, eta: float, epochs: int, loss: 
                  blowup: float = 1e6) -> EpochTrace:
     """Run ``epochs`` full-batch GD steps of size ``eta`` on ``split``'s training set, recording every epoch.
 
-    ``loss`` is "squared" or "logistic"; the objective uses ``reduction`` ("sum" by default, README N6) while
+    ``loss`` is "squared" or "logistic"; the objective uses ``reduction`` ("sum" by default, docs/theory/README.md N6) while
     the recorded losses are always per-sample means, so train and test values are comparable. Test metrics are
     recorded every ``test_every`` epochs and at the last one (NaN in between), to save test-set passes.
     """

@@ -4,7 +4,7 @@ The leaky-ReLU kernels are *not* re-typed here: :func:`kernel_matrix` applies a
 :class:`bounds.Bound` in ρ (by default ``bounds.H_tilde``) entrywise to G = XXᵀ through its torch
 lambdification, so the symbolic formula is the single source of truth and a planted wrong
 formula changes the matrix. For smooth activations (no closed form), :func:`hermite_gram` sums
-Mehler's series G^∞ = Σ_k ν_k² G^{∘(k+1)} (gram-eigenvalues.md §5) and returns its tail bound.
+Mehler's series G^∞ = Σ_k ν_k² G^{∘(k+1)} (docs/theory/gram-eigenvalues.md §5) and returns its tail bound.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def kernel_matrix(x: torch.Tensor, formula: bounds.Bound, **params: float) -> to
 
 def leaky_gram(x: torch.Tensor, alpha: float, kind: str = "first_layer",
                formula: bounds.Bound | None = None) -> torch.Tensor:
-    """Normalised leaky-ReLU Gram: ``first_layer`` H̃_α, ``nngp`` κ_α or ``ntk`` Θ_α (kernels.md §3)."""
+    """Normalised leaky-ReLU Gram: ``first_layer`` H̃_α, ``nngp`` κ_α or ``ntk`` Θ_α (docs/theory/kernels.md §3)."""
     alpha = check_alpha(alpha)
     default = {"first_layer": bounds.H_tilde, "nngp": bounds.kappa, "ntk": bounds.Theta_two_layer}
     if kind not in default:

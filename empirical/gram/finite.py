@@ -1,7 +1,7 @@
 """Finite-width Gram (empirical NTK) matrices.
 
 * :func:`two_layer_gram` – closed form for the first-layer-trained two-layer net:
-  H^(m) = G ⊙ (DDᵀ)/m, D_ir = c_φ φ'(w_rᵀx_i), a_r² = 1 (theory handbook kernels.md §10).
+  H^(m) = G ⊙ (DDᵀ)/m, D_ir = c_φ φ'(w_rᵀx_i), a_r² = 1 (docs/theory/kernels.md §10).
 * :func:`ntk_gram_func` – the generic path for any ``nn.Module`` with scalar output: per-example
   Jacobians by ``torch.func`` (vmap ∘ jacrev), contracted as Σ_params J Jᵀ, in chunks of rows.
 """

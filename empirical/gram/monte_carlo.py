@@ -2,7 +2,7 @@
 
 For each ρ, draw (u, v) standard bivariate normal with correlation ρ (u = z₁,
 v = ρz₁ + √(1−ρ²)z₂) and average c_σ·σ'(u)σ'(v) (→ κ̇_α) and c_σ·σ(u)σ(v) (→ κ_α). These are
-the quantities the closed forms of kernels.md §3 claim; comparing them is the analytic-vs-Monte-
+the quantities the closed forms of docs/theory/kernels.md §3 claim; comparing them is the analytic-vs-Monte-
 Carlo test of neural-tangents' ``stax_test.py``, with tolerances from the standard errors.
 """
 

@@ -1,12 +1,12 @@
 """Networks in the exact settings of the two-layer theorems.
 
 :class:`TwoLayerNet` is the Du–Zhai–Póczos–Singh / Panigrahi–Shetty–Goyal network in NTK
-parameterisation (theory handbook README N2, convergence.md §1):
+parameterisation (docs/theory/README.md N2, docs/theory/convergence.md §1):
 
     f(x) = (1/√m)·Σ_r a_r·c_φ·φ(w_rᵀx),   w_r(0) ~ N(0, κ_init²·I_d),   a_r ∈ {±1} fixed,
 
 with only W = (w_1..w_m) trained. Its Gram at initialisation is G ⊙ (DDᵀ)/m with
-D_ir = c_φ φ'(w_rᵀx_i) (kernels.md §10), whose mean is H̃_α for the rescaled leaky ReLU. The
+D_ir = c_φ φ'(w_rᵀx_i) (docs/theory/kernels.md §10), whose mean is H̃_α for the rescaled leaky ReLU. The
 scale κ_init (Arora et al.'s small initialisation) leaves that Gram unchanged because φ' of a
 leaky ReLU is 0-homogeneous.
 """

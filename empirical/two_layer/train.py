@@ -1,6 +1,6 @@
 """Full-batch gradient descent on the summed squared loss, recording the loss at every step.
 
-L(W) = ½‖f(X) − y‖² (a *sum* over samples, as in DZPS/AZLS; README N6), W ← W − η∇L. Models with a
+L(W) = ½‖f(X) − y‖² (a *sum* over samples, as in DZPS/AZLS; docs/theory/README.md N6), W ← W − η∇L. Models with a
 ``loss_and_grad`` method (e.g. :class:`empirical.two_layer.network.TwoLayerNet`) use their closed-form gradient;
 others use autograd. Losses are
 written into a preallocated tensor on the device, so the loop never synchronises with the host

@@ -44,7 +44,7 @@ def test_registered_with_source(name):
         assert c.name.startswith(("C_", "c_"))
 
 
-def test_provenance_as_in_the_handbook():
+def test_provenance_as_in_the_theory_docs():
     P = Provenance
     expect = {"kgmmn_benign": P.PAPER, "kgmmn_lower": P.PAPER, "kgmmn_harmful": P.PAPER, "kgmmn_gd_iterations": P.PAPER,
               "kgmmn_linear_error": P.DERIVED, "hlin_weak_signal": P.PAPER, "hlin_strong_signal": P.PAPER,

@@ -34,7 +34,7 @@ def _ones(bd: B.Bound) -> dict:
 
 
 # ---------------------------------------------------------------- provenance and registry
-def test_provenance_tags_are_the_handbooks():
+def test_provenance_tags_are_the_theory_docs():
     for name in ("azls_gd_width", "azls_gd_step", "azls_gd_contraction", "azls_gd_iterations", "azls_sgd_width",
                  "azls_sgd_step", "azls_sgd_iterations", "azls_gradient_lower", "azls_gradient_upper"):
         assert B.get(name).provenance is Provenance.RECALLED, name
@@ -227,7 +227,7 @@ def test_theta_W_bounded_by_depth(a, r):
 
 
 def _all_layers(rho_v: float, a: float, hidden: int) -> tuple[float, float, float, list[float], list[float]]:
-    """Jacot/Arora all-layers recursion (kernels.md §6) with ``hidden`` hidden layers, unit-norm inputs."""
+    """Jacot/Arora all-layers recursion (docs/theory/kernels.md §6) with ``hidden`` hidden layers, unit-norm inputs."""
     k = B.kappa.numpy(validate=False)
     kd = B.kappa_dot.numpy(validate=False)
     sig = [rho_v]  # Σ^(0)
@@ -243,7 +243,7 @@ def _all_layers(rho_v: float, a: float, hidden: int) -> tuple[float, float, floa
 
 @given(a=st.floats(-1.0, 0.99), r=st.floats(-0.99, 0.99), depth=st.integers(1, 3))
 def test_theta_W_is_all_layers_minus_A_and_B_terms(a, r, depth):
-    """Θ_W = Θ_full − Σ^(0)Π_{h=1}^{L+1}Σ̇^(h) − Σ^(L+1) with L+1 hidden layers (kernels.md §7)."""
+    """Θ_W = Θ_full − Σ^(0)Π_{h=1}^{L+1}Σ̇^(h) − Σ^(L+1) with L+1 hidden layers (docs/theory/kernels.md §7)."""
     theta_full, sig, dots = _all_layers(r, a, depth + 1)
     a_term = sig[0] * float(np.prod(dots[1:]))
     b_term = sig[-1]

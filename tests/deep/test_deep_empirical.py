@@ -68,7 +68,7 @@ def test_init_scales_follow_the_table():
 
 
 def test_hidden_vectors_keep_unit_second_moment():
-    """σ̃_α preserves E[h²] = 1 per unit at every layer (README N1), for every α."""
+    """σ̃_α preserves E[h²] = 1 per unit at every layer (docs/theory/README.md N1), for every α."""
     x = sphere_with_bias(64, 6, seed=0)
     for alpha in (-1.0, 0.0, 0.5):
         _, _, hs = DeepLeakyNet(6, 2048, 4, alpha, seed=0).forward_cache(x)

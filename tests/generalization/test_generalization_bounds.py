@@ -1,6 +1,6 @@
 """Property tests of the generalisation bounds (bounds/generalization.py) and the regime analysis.
 
-Orderings and monotonicity in the directions the handbook states (generalization.md §2, §3, §5.1), limits,
+Orderings and monotonicity in the directions docs/theory/generalization.md states (§2, §3, §5.1), limits,
 exponents, lambdified numpy/torch == sympy evalf, domain refusals, and the regime function against the sign of
 the derivative it is built from.
 """
@@ -42,7 +42,7 @@ def only(bound: B.Bound, vals: dict[str, float]) -> dict[str, float]:
 
 
 # ----------------------------------------------------------------------------- registration and provenance
-def test_registered_with_handbook_provenance() -> None:
+def test_registered_with_theory_docs_provenance() -> None:
     assert B.adhlw_complexity.provenance.value == "recalled"
     assert B.adhlw_generalization.provenance.value == "recalled"
     assert B.cg19_ntk_bound.provenance.value == "recalled"

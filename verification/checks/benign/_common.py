@@ -1,4 +1,4 @@
-"""Checks of benign and harmful overfitting in two-layer leaky-ReLU networks (handbook benign-overfitting.md §4).
+"""Checks of benign and harmful overfitting in two-layer leaky-ReLU networks (docs/theory/benign-overfitting.md §4).
 
 KGMMN = Karhadkar, George, Murray, Montúfar, Needell (NeurIPS 2024): hinge loss, 2m neurons with outer weights
 ±1, data x = √γ·y·v + √(1−γ)·n, k corrupted labels. H25 = Hashimoto (arXiv 2505.16204) with the linear
@@ -180,7 +180,8 @@ def z_pred(bound: Bound, mu2: np.ndarray, d: np.ndarray, n: np.ndarray) -> np.nd
 def z_rule(recs: Sequence[Mapping[str, Any]], bound: Bound, step: str, label: str) -> dict[str, Any]:
     """Measured Φ-argument of the linear boundary against the formula's, per configuration (seed mean).
 
-    SE = σ_z/√S with σ_z = ‖μ‖/√(n‖μ‖² + d), the first-order fluctuation of ⟨Σ_i y_i z_i, μ⟩ (handbook §2.3
+    SE = σ_z/√S with σ_z = ‖μ‖/√(n‖μ‖² + d), the first-order fluctuation of ⟨Σ_i y_i z_i, μ⟩
+    (docs/theory/benign-overfitting.md §2.3
     heuristic, derived); the bound is violated when some |z̄ − z_pred|/SE exceeds the two-sided Bonferroni value."""
     cfg = mean_by(recs, ["n", "d", "mu2"], lambda r: r["by_step"][step]["lin_snr"])
     keys = sorted(cfg)

@@ -1,4 +1,4 @@
-"""Hashimoto H2: linear boundaries beyond near-orthogonality, heavy tails and spikes (handbook §4 H2).
+"""Hashimoto H2: linear boundaries beyond near-orthogonality, heavy tails and spikes (docs/theory/benign-overfitting.md §4 H2).
 
 Shared conventions (units, batching, hidden constants, the ratio rule): :mod:`verification.checks.benign._common`.
 """
@@ -38,7 +38,7 @@ class HashimotoBeyondOrthogonality(BenignCheck):
              "Φ(−‖μ‖²/√(‖μ‖² + d/n)); wherever the data are positively correlated (⟨y_i x_i, y_k x_k⟩ ≥ 0 for all "
              "pairs) GD converges in direction to a linear boundary, for Gaussian and Student-t noise and spiked Σ.")
     source = ("Hashimoto, arXiv 2505.16204, Theorem 4.8 (positively correlated data) and Thms 6.2/6.3 [summary]; "
-              "H-lin Theorem 1 [paper: poster]; handbook benign-overfitting.md §2, §4 H2")
+              "H-lin Theorem 1 [paper: poster]; docs/theory/benign-overfitting.md §2, §4 H2")
     bound_roles = {"error": "isotropic_error", "benign_ratio": "h25_benign_ratio"}
     default_seeds = {"quick": 4, "full": 5}  # 4: the Φ-argument power (docs page)
 
@@ -172,7 +172,7 @@ def _findings(recs: Sequence[Mapping[str, Any]], gauss: Sequence[Mapping[str, An
     above = "> " + str(max(params["mu2"]))
     findings.append("smallest ‖μ‖² with all pairs positively correlated (some seed): "
                     + ", ".join(f"{v}: {t if t is not None else above}" for v, t in thr.items())
-                    + f" (handbook: order √(d·log n); the largest of n²/2 Gaussian ⟨z_i, z_k⟩ is ≈ "
+                    + f" (docs/theory/benign-overfitting.md: order √(d·log n); the largest of n²/2 Gaussian ⟨z_i, z_k⟩ is ≈ "
                       f"√(2d·ln(n²/2)) = {math.sqrt(2 * params['d'] * math.log(params['n'] ** 2 / 2)):.0f} for "
                       "isotropic noise, before cross terms)")
     # Gaussian: the exact linear-boundary error (any size); Student-t: Monte Carlo, kept where ≥ 10 counts

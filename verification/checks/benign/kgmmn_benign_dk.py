@@ -1,4 +1,4 @@
-"""KGMMN K1: benign overfitting, the test error against d/k and α (Cor 3.2.1, Thm 3.3; handbook §4 K1).
+"""KGMMN K1: benign overfitting, the test error against d/k and α (Cor 3.2.1, Thm 3.3; docs/theory/benign-overfitting.md §4 K1).
 
 Shared conventions (units, batching, hidden constants, the ratio rule): :mod:`verification.checks.benign._common`.
 """
@@ -54,10 +54,10 @@ class KgmmnBenignDk(BenignCheck):
     claim = ("GD networks that overfit k corrupted labels are benign: the clean test error decreases with d/k, "
              "and log err lies between −C·d/(α·k) (Thm 3.3) and −C·α²·d/k (Cor 3.2.1), so −log err scales in α "
              "with an exponent between −1 and 2.")
-    source = ("Karhadkar et al. (NeurIPS 2024), Corollary 3.2.1 and Theorem 3.3 [paper]; handbook "
-              "benign-overfitting.md §1.4, §4 K1")
+    source = ("Karhadkar et al. (NeurIPS 2024), Corollary 3.2.1 and Theorem 3.3 [paper]; "
+              "docs/theory/benign-overfitting.md §1.4, §4 K1")
     bound_roles = {"upper": "kgmmn_benign", "lower": "kgmmn_lower", "iterations": "kgmmn_gd_iterations"}
-    default_seeds = {"quick": 12, "full": 12}  # handbook K1: 10 seeds; 12 power the d-trend (docs page)
+    default_seeds = {"quick": 12, "full": 12}  # docs/theory/benign-overfitting.md §4 K1: 10 seeds; 12 power the d-trend (docs page)
     version = 2
 
     def params(self, profile: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""KGMMN K2 / Figure 1: the test error over (d/n, n) with k = 0.1n, and along n at fixed k (handbook §4 K2).
+"""KGMMN K2 / Figure 1: the test error over (d/n, n) with k = 0.1n, and along n at fixed k
+(docs/theory/benign-overfitting.md §4 K2).
 
 Shared conventions (units, batching, hidden constants, the ratio rule): :mod:`verification.checks.benign._common`.
 """
@@ -46,7 +47,7 @@ class KgmmnHeatmap(BenignCheck):
              "d/n and is flat in n at fixed d/n, while at fixed k it falls with n like exp(−c·d/k); Cor 3.2.1 and "
              "Thm 3.3 bound −log err from both sides by multiples of d/k.")
     source = ("Karhadkar et al. (NeurIPS 2024), Corollary 3.2.1, Theorem 3.3 and Figure 1 / Appendix F [paper]; "
-              "handbook benign-overfitting.md §1.6, §4 K2")
+              "docs/theory/benign-overfitting.md §1.6, §4 K2")
     version = 2
     default_seeds = {"quick": 8, "full": 5}  # 8: the quick grid's power (docs page)
     bound_roles = {"upper": "kgmmn_benign", "lower": "kgmmn_lower"}
@@ -158,7 +159,7 @@ class KgmmnHeatmap(BenignCheck):
             findings=[f"stopping rules side by side: the authors' 0-1 stop gives "
                       f"{stop['median_err_ratio_01_over_hinge']:.2f}× the hinge-stop error (median over the grid); "
                       "the released heatmap used the 0-1 stop and "
-                      "all-negative outer weights (handbook §1.7)",
+                      "all-negative outer weights (docs/theory/benign-overfitting.md §1.7)",
                       "Appendix F's 'exp(−Cn) when d/n = Ω(1)' does not describe the k = 0.1n grid: the error is flat "
                       "in n there (Cor 3.2.1 depends on d/k only)" if abs(flat.slope) < 0.5 else
                       f"the fixed-d/n profile is not flat (exponent {flat.slope:.2f})",

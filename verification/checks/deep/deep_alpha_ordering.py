@@ -1,5 +1,5 @@
 """deep_alpha_ordering: inside the AZLS assumptions λ_min and GD/SGD rates order like c_α, fastest at α = −1
-(Guo–Li–Lerman AISTATS 2024; theory handbook convergence.md §6.4–6.6).
+(Guo–Li–Lerman AISTATS 2024; docs/theory/convergence.md §6.4–6.6).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class DeepAlphaOrdering(AlphaSweepCheck):
              "ordered like c_α = (1−α)²/(1+α²), the fastest at α = −1 (the inferred GLL rate 1 − C·η·c_α·δm/(dn²)).")
     source = ("Guo, Li, Lerman (AISTATS 2024) abstract [paper]: α = −1 optimal for the training-error bound; rate form "
               "[inferred] from Allen-Zhu–Li–Song (ICML 2019) Theorems 1–2 [recalled] and the factor g_α [summary]; "
-              "theory handbook convergence.md §6.4–6.6")
+              "docs/theory/convergence.md §6.4–6.6")
     bound_roles = {"gd_rate": "gll_gd_contraction", "sgd_rate": "gll_sgd_contraction", "kernel_factor": "c_alpha",
                    "nngp": "kappa", "derivative": "kappa_dot", "step": "deep_ntk_W_step"}
     #: quick sizes (m = 256, n = 32) are outside the kernel regime (the NTK drifts 10–20 % during GD), so the

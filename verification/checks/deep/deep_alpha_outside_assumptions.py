@@ -1,5 +1,5 @@
 """deep_alpha_outside_assumptions: outside the AZLS/GLL data assumption the α-orderings follow λ_min of the
-analytic kernel Θ_W; departures from c_α are findings (theory handbook kernels.md §7–§8, gram-eigenvalues.md §7).
+analytic kernel Θ_W; departures from c_α are findings (docs/theory/kernels.md §7–§8, docs/theory/gram-eigenvalues.md §7).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class DeepAlphaOutsideAssumptions(AlphaSweepCheck):
              "λ_min of the deep NTK and the measured GD/SGD rates are still ordered in α like λ_min of the analytic "
              "kernel Θ_W; where that ordering departs from c_α — and α = −1 stops being the fastest — is reported as a "
              "finding about the reach of GLL's claim, not as a violation.")
-    source = ("Theory handbook kernels.md §7–§8, gram-eigenvalues.md §7 and E5/E6 [derived+checked]; Guo, Li, Lerman "
+    source = ("docs/theory/kernels.md §7–§8, docs/theory/gram-eigenvalues.md §7 and E5/E6 [derived+checked]; Guo, Li, Lerman "
               "(AISTATS 2024) claim α = −1 optimal [paper] under AZLS's assumptions [recalled]")
     bound_roles = {"nngp": "kappa", "derivative": "kappa_dot", "step": "deep_ntk_W_step", "alpha_factor": "c_alpha"}
     #: quick sizes are outside the kernel regime (NTK drift > 10 % during GD): the lazy-rate test cannot apply
@@ -158,7 +158,7 @@ class DeepAlphaOutsideAssumptions(AlphaSweepCheck):
             rule=("the ordering rule of deep_alpha_ordering (mean Kendall τ over seeds with exact permutation "
                   "p-values; "
                   "paired t-tests against the predicted best α, Bonferroni over competitors and the 3 quantities), "
-                  "with the prediction λ_min of the analytic Θ_W (kernels.md §7 recursion built from the roles nngp, "
+                  "with the prediction λ_min of the analytic Θ_W (docs/theory/kernels.md §7 recursion built from the roles nngp, "
                   "derivative, step) on the same data; plus the lazy-rate test and regime gates of deep_alpha_ordering "
                   "(rates against the run's own Θ_W, two-sided; inconclusive outside the kernel regime). The "
                   "comparison with c_α is not a test here: the data lie outside the theorem's assumptions, so "

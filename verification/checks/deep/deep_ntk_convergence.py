@@ -1,5 +1,5 @@
-"""deep_ntk_convergence: the finite-width NTK of W_1..W_L tends to the deep recursion Θ_W (theory handbook
-kernels.md §7, §10).
+"""deep_ntk_convergence: the finite-width NTK of W_1..W_L tends to the deep recursion Θ_W
+(docs/theory/kernels.md §7, §10).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class DeepNTKConvergence(Check):
     claim = ("The finite-width NTK of the trained matrices W_1..W_L of the AZLS/GLL network (A, B frozen) converges "
              "to the deep recursion Θ_W = Σ_ℓ K_{ℓ−1}·Π_{k≥ℓ} K̇_k as the width grows, with relative Frobenius error "
              "∝ m^(-1/2).")
-    source = ("Theory handbook kernels.md §7 and §10 [derived+checked]; Jacot et al. 2018 / Arora et al. 2019b "
+    source = ("docs/theory/kernels.md §7 and §10 [derived+checked]; Jacot et al. 2018 / Arora et al. 2019b "
               "[recalled]")
     bound_roles = {"nngp": "kappa", "derivative": "kappa_dot", "step": "deep_ntk_W_step"}
     default_seeds = {"quick": 20, "full": 8}  # 3 seeds left a ±0.35 slope CI (a dropped-K̇ recursion passed)

@@ -1,5 +1,5 @@
 """deep_rescaling_equivalence: the rescaled activation, AZLS's He init and the unscaled σ_α with rescaled
-init are one network function; GD steps convert as η' = s²·η (theory handbook convergence.md §6.2, README N2).
+init are one network function; GD steps convert as η' = s²·η (docs/theory/convergence.md §6.2, docs/theory/README.md N2).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class DeepRescalingEquivalence(Check):
              "N(0, 2/m) weights, and the unscaled σ_α with N(0, 2/((1+α²)m)) weights are the same deep network "
              "function as the NTK-parameterised one; gradient descent follows the same trajectory once the step "
              "is converted to η' = s²·η (η_a = η/m, η_b = 2η/m, η_c = 2η/((1+α²)m)).")
-    source = ("Theory handbook convergence.md §6.2 and README N2 [derived]; the rescaling trick reported for Guo, "
+    source = ("docs/theory/convergence.md §6.2 and docs/theory/README.md N2 [derived]; the rescaling trick reported for Guo, "
               "Li, Lerman (AISTATS 2024) [summary]; AZLS (ICML 2019) initialisation [recalled]")
     bound_roles = {
         "layer_ntk": "layer_ntk", "layer_rescaled": "layer_rescaled_act", "layer_he": "layer_he_init",

@@ -1,8 +1,8 @@
 """Shared helpers of the generalisation checks: hidden-constant draws, domain tests, and the label-noise
 experiment's profile, units and row table (used by arora_complexity_noise and arora_bound_vacuity).
 
-Theory: handbook ``generalization.md`` (§2 ADHLW [recalled], §3 CG19 [recalled], §5.1 trajectory schematic
-[inferred]) and ``convergence.md`` §2. The experiments themselves are in :mod:`empirical.generalization.experiments`.
+Theory: ``docs/theory/generalization.md`` (§2 ADHLW [recalled], §3 CG19 [recalled], §5.1 trajectory schematic
+[inferred]) and ``docs/theory/convergence.md`` §2. The experiments themselves are in :mod:`empirical.generalization.experiments`.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ class AroraBoundVsError(NoiseExperiment):
     The bound's computable part B₀ (hidden constants set to 0) is evaluated with the encoded kernel; its hidden
     additive term does not depend on the labels (only on n, λ_0, p_fail), so it is fitted on the clean-label run
     (A = largest excess of the clean error over B₀) and the bound B₀ + A is tested on the held-out noise levels
-    with the same inputs (handbook README rule 2: fit on one configuration, test on held-out ones).
+    with the same inputs (docs/theory/README.md rule 2: fit on one configuration, test on held-out ones).
 
     The error judged is that of the network the theorem speaks about: trained to t → ∞ in the lazy regime, i.e.
     the interpolant of the width-M tangent kernel (zero training loss, measured residual); the nets trained for
@@ -46,7 +46,7 @@ class AroraBoundVsError(NoiseExperiment):
     claim = ("The value of Arora et al.'s bound √(2yᵀH⁻¹y/n) + O(√(log(n/(λ_0 p_fail))/n)) lies above the "
              "measured 0-1 test error of the noisy-label distribution; where the bound is ≥ 1 it is vacuous.")
     source = ("Arora, Du, Hu, Li, Wang (ICML 2019), Theorem 5.1 — recalled; leaky-ReLU version [inferred]: theory "
-              "handbook generalization.md §2")
+              "docs/theory/generalization.md §2")
     bound_roles = {"bound": "adhlw_generalization", "gram": "H_tilde"}
     expected_quick_verdict = Verdict.INCONCLUSIVE
 
@@ -200,7 +200,7 @@ class AroraBoundVsError(NoiseExperiment):
                 "bound value = computable part B₀ (hidden constants → 0, λ_0 = λ_min of the encoded Gram, "
                 f"p_fail = {params['p_fail']}) + A, where the hidden term A depends only on n, λ_0 and p_fail, not "
                 "on the labels, and is fitted on the clean run of the same inputs (A = upper confidence limit of the "
-                "clean error pooled over seeds − mean B₀, at least 0; handbook rule 2). Each held-out noise level, "
+                "clean error pooled over seeds − mean B₀, at least 0; docs/theory/README.md rule 2). Each held-out noise level, "
                 "seeds pooled (mean of the per-seed bounds vs the pooled error, implied by the per-seed bounds): "
                 "vacuous if B₀ + A ≥ 1 (never 'holds'); violated if the lower Clopper–Pearson limit of the noisy "
                 "test 0-1 error exceeds B₀ + A, holds if the upper limit is at or below it (two-sided level "

@@ -49,7 +49,7 @@ class AroraComplexityNoise(NoiseExperiment):
              "network's own (finite-width) complexity and grows with the label-noise fraction (synthetic data and "
              "scikit-learn digits); its ranking of the measured test error is reported.")
     source = ("Arora, Du, Hu, Li, Wang (ICML 2019), Theorem 5.1 and §5 experiments — recalled; leaky-ReLU version "
-              "[inferred]: theory handbook generalization.md §2, convergence.md §2")
+              "[inferred]: docs/theory/generalization.md §2, docs/theory/convergence.md §2")
     bound_roles = {"complexity": "adhlw_complexity", "gram": "H_tilde"}
 
     def mutants(self) -> list[Mutant]:
@@ -181,7 +181,7 @@ class AroraComplexityNoise(NoiseExperiment):
             if len(clean) > 1 and all(np.isfinite(list(clean.values()))):
                 best = min(clean, key=clean.get)
                 out.append(f"{ds}: clean-label complexity by α: " + ", ".join(f"α={a:g}: {v:.3f}" for a, v in clean.items())
-                           + f" (smallest at α={best:g}; handbook §2: ∝ √(π/c_α) on ker Xᵀ)")
+                           + f" (smallest at α={best:g}; docs/theory/generalization.md §2: ∝ √(π/c_α) on ker Xᵀ)")
         return out
 
     @staticmethod

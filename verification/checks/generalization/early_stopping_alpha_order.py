@@ -32,7 +32,8 @@ _REPORTED_SEEDS = 5
 class EarlyStoppingAlphaOrder(Check):
     """Early-stopped test error across α against the bound's α-ordering in its large-n form.
 
-    In the regime where the training term dominates (large n, few epochs: handbook §5.1), the trajectory bound
+    In the regime where the training term dominates (large n, few epochs: docs/theory/generalization.md §5.1), the trajectory
+    bound
     is ordered like its training term F̂_K(α) (role ``training``), whose α-ordering is read off at the early
     epoch for random draws of the hidden constant. Measurement: squared-loss GD with one η for all α on a task
     whose labels lie mostly outside span X (where the Gram's α-factor c_α governs training); test 0-1 error at
@@ -46,7 +47,7 @@ class EarlyStoppingAlphaOrder(Check):
     claim = ("After a few GD epochs with large n, the test error is ordered like the trajectory bound's training "
              "term, i.e. by c_α with α = −1 lowest (the 'large data and early stopping' setting of GLL's abstract).")
     source = ("GLL (AISTATS 2024) abstract [paper] and summaries [summary]; ordering from the [inferred] trajectory "
-              "schematic, theory handbook generalization.md §5.1 and its encoding rule")
+              "schematic, docs/theory/generalization.md §5.1 and its encoding rule")
     bound_roles = {"training": "traj_training_term"}
     default_seeds = {"quick": 15, "full": 15}
     version = 2  # v2: quick width 512 (m ≥ n), 15 seeds on the judged dataset, batched closed-form GD over α
@@ -170,7 +171,7 @@ class EarlyStoppingAlphaOrder(Check):
                    if f_nl < params["min_nonlinear_fraction"] else "reported, not judged")
             findings.append(f"{ds} (n={ms[0]['n']}): early-epoch test error ordered {early}; {why}")
         findings.append(f"{ds}: at epoch {params['early_epoch']} the order is {early}, at epoch {params['late_epoch']} "
-                        f"{late} (the handbook expects α = −1's early advantage to shrink or reverse as K grows)")
+                        f"{late} (docs/theory/generalization.md expects α = −1's early advantage to shrink or reverse as K grows)")
         return entry, findings
 
     @staticmethod
