@@ -5,7 +5,7 @@ The docstrings, bound sources and check pages cite the mathematics as ``docs/the
 name an existing page, and that page must have a heading (or, for expectation/check labels, a heading or
 a table row) carrying the label. A module-level name bound to a page (``_GE = "docs/theory/gram-eigenvalues.md"``)
 is followed into the f-strings that use it (``f"{_GE} §5"``). Inside docs/theory/ the pages refer to each
-other by bare file name (``docs/theory/kernels.md §8``); those are checked too.
+other by bare file name (``kernels.md §8``); those are checked too.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 THEORY = ROOT / "docs" / "theory"
-PAGES = ("README.md", "docs/theory/kernels.md", "docs/theory/convergence.md", "docs/theory/generalization.md", "docs/theory/gram-eigenvalues.md",
-         "docs/theory/benign-overfitting.md")
+PAGES = ("README.md", "kernels.md", "convergence.md", "generalization.md", "gram-eigenvalues.md",
+         "benign-overfitting.md")
 SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", "node_modules", "build", "dist", ".pytest_cache"}
 
 SEC = r"\d+(?:\.\d+)*"

@@ -57,7 +57,8 @@ class KgmmnBenignDk(BenignCheck):
     source = ("Karhadkar et al. (NeurIPS 2024), Corollary 3.2.1 and Theorem 3.3 [paper]; "
               "docs/theory/benign-overfitting.md §1.4, §4 K1")
     bound_roles = {"upper": "kgmmn_benign", "lower": "kgmmn_lower", "iterations": "kgmmn_gd_iterations"}
-    default_seeds = {"quick": 12, "full": 12}  # docs/theory/benign-overfitting.md §4 K1: 10 seeds; 12 power the d-trend (docs page)
+    # docs/theory/benign-overfitting.md §4 K1: 10 seeds; 12 power the d-trend (docs page)
+    default_seeds = {"quick": 12, "full": 12}
     version = 2
 
     def params(self, profile: str) -> dict[str, Any]:

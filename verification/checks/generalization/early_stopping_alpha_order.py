@@ -171,7 +171,8 @@ class EarlyStoppingAlphaOrder(Check):
                    if f_nl < params["min_nonlinear_fraction"] else "reported, not judged")
             findings.append(f"{ds} (n={ms[0]['n']}): early-epoch test error ordered {early}; {why}")
         findings.append(f"{ds}: at epoch {params['early_epoch']} the order is {early}, at epoch {params['late_epoch']} "
-                        f"{late} (docs/theory/generalization.md expects α = −1's early advantage to shrink or reverse as K grows)")
+                        f"{late} (docs/theory/generalization.md expects α = −1's early advantage to shrink or "
+                        "reverse as K grows)")
         return entry, findings
 
     @staticmethod
