@@ -285,7 +285,7 @@ CASES = [
     ("override: string for a bool", lambda: validate_override("flag", "yes", False), OverrideError, "flag=\"yes\""),
     # --- issue 12: command line, one line and exit 2 at parse time
     ("--set eta=-1", lambda: _du("eta=-1"), CliRefused, "eta=-1 must be > 0"),
-    ("--set m=0", lambda: _du("m=0"), CliRefused, "m=0 must be > 0"),
+    ("--set n=0", lambda: _du("n=0"), CliRefused, "n=0 must be > 0"),
     ("--set steps=-5", lambda: _du("steps=-5"), CliRefused, "steps=-5"),
     ("--set steps=0", lambda: _du("steps=0"), CliRefused, "steps=0"),
     ("--set steps=2.5", lambda: _du("steps=2.5"), CliRefused, "steps=2.5 must be an integer"),
@@ -322,6 +322,15 @@ CASES = [
     ("deep net: cuda without CUDA", lambda: DeepLeakyNet(4, 8, 2, 0.0, 0, device="cuda") if not torch.cuda.is_available()
      else (_ for _ in ()).throw(ValueError("device 'cuda' (skipped: CUDA present)")), ValueError, "device 'cuda'"),
     ("deep net: integer dtype", lambda: DeepLeakyNet(4, 8, 2, 0.0, 0, dtype=torch.int64), TypeError, "dtype=torch.int64"),
+    ("two-layer net: float32 data into a float64 net",
+     lambda: TwoLayerNet(4, 8, A.leaky_relu(0.0), 0)(torch.zeros(3, 4, dtype=torch.float32)), TypeError,
+     "X is torch.float32"),
+    ("two-layer net: integer dtype", lambda: TwoLayerNet(4, 8, A.leaky_relu(0.0), 0, dtype=torch.int64), TypeError,
+     "dtype=torch.int64"),
+    ("two-layer GD: check_every=0", lambda: gradient_descent(TwoLayerNet(3, 8, A.leaky_relu(0.0), 0),
+                                                             torch.eye(3, dtype=torch.float64),
+                                                             torch.ones(3, dtype=torch.float64), 0.1, 5, check_every=0),
+     ValueError, "check_every=0"),
     ("near-antipodal data: integer dtype", lambda: near_antipodal_sphere(4, 3, 0, dtype=torch.int64), TypeError,
      "dtype=torch.int64"),
 ]

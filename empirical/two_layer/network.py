@@ -20,7 +20,7 @@ from torch import nn
 
 from empirical.activations import Activation, leaky_relu_backward_into, leaky_relu_into
 from empirical.data import generator
-from empirical.validation import check_positive_float, check_positive_int
+from empirical.validation import check_device, check_dtype, check_positive_float, check_positive_int, check_same
 
 __all__ = ["TwoLayerNet"]
 
@@ -43,6 +43,7 @@ class TwoLayerNet(nn.Module):
         self.m = check_positive_int(m, "m")
         self.activation = activation
         scale = check_positive_float(init_scale, "init_scale")
+        dtype, device = check_dtype(dtype), check_device(device)
         g = generator(seed)
         w = torch.randn(self.m, self.d, generator=g, dtype=torch.float64) * scale
         if outer == "random":
@@ -58,6 +59,8 @@ class TwoLayerNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 2 or x.shape[1] != self.d:  # shape only: forward must stay vmap-able
             raise ValueError(f"X must have shape (n, {self.d}), got {tuple(x.shape)}")
+        if x.dtype != self.W.dtype or x.device != self.W.device:  # metadata only: still vmap-able
+            check_same("X", x, "the network's weights", self.W)
         return self.activation(x @ self.W.T) @ self.a / math.sqrt(self.m)
 
     def loss_and_grad(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

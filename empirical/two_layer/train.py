@@ -49,6 +49,7 @@ def gradient_descent(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eta: fl
     y = check_vector(y, "y", length=x.shape[0])
     eta = check_positive_float(eta, "eta")
     steps = check_positive_int(steps, "steps", minimum=0)
+    check_every = check_positive_int(check_every, "check_every")
     trained = [p for p in (params if params is not None else model.parameters()) if p.requires_grad]
     if not trained:
         raise ValueError("no trainable parameters")
