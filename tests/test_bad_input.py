@@ -297,7 +297,7 @@ CASES = [
     ("--set eta to an object", lambda: _du('eta={"a": 1}'), CliRefused, "must be a number"),
     ("--set eta=true", lambda: _du("eta=true"), CliRefused, "eta=true"),
     ("--set eta=null", lambda: _du("eta=null"), CliRefused, "eta=null"),
-    ("--set m=2**63", lambda: _du("m=9223372036854775808"), CliRefused, "2**63"),
+    ("--set n=2**63", lambda: _du("n=9223372036854775808"), CliRefused, "2**63"),
     ("--set not JSON", lambda: _du("eta=fast"), CliRefused, "'fast' is not JSON"),
     ("--set without =", lambda: _du("eta"), CliRefused, "KEY=VALUE"),
     ("--set unknown key", lambda: _du("learning_rate=0.1"), CliRefused, "no selected check has such a parameter"),
