@@ -35,18 +35,37 @@ def quick_measurements() -> Callable[[str], tuple[Any, dict[str, Any], dict[str,
 
     Measurements never depend on a bound, so every mutant test of a check reuses them.
     """
-    from verification import get_check
+    import torch
+
+    from verification import all_checks, get_check
     from verification.check import Measurements
-    from verification.runner import run_check
+    from verification.parallel import collect_jobs, measure_jobs
+    from verification.store import UnitStore
 
     cache: dict[str, tuple[Any, dict[str, Any], dict[str, Any]]] = {}
+    records: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def prefill() -> None:
+        """Every check's quick units at once, in one worker per core (one torch thread per unit, as check_all)."""
+        checks = all_checks()
+        units = {c.name: c.units(c.params("quick"), list(range(c.default_seeds["quick"]))) for c in checks}
+        workers = max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1, 4))
+        records.update(measure_jobs(collect_jobs(checks, units, UnitStore(None), "cpu"), "cpu", UnitStore(None),
+                                    workers))
 
     def get(name: str) -> tuple[Any, dict[str, Any], dict[str, Any]]:
         if name not in cache:
+            if not records:
+                prefill()
             check = get_check(name)
+            params = check.params("quick")
             measured = Measurements()
-            run_check(check, "quick", device="cpu", measurements_out=measured)
-            cache[name] = (check, measured, check.params("quick"))
+            for unit in check.units(params, list(range(check.default_seeds["quick"]))):
+                rec = records.get((name, unit.key))
+                if rec is None:  # a unit whose worker failed: measure it here so that its error shows
+                    rec = check.measure(unit, torch.device("cpu"))
+                measured.add(unit, rec)
+            cache[name] = (check, measured, params)
         return cache[name]
 
     return get
