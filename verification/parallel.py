@@ -22,6 +22,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,6 +136,8 @@ def measure_jobs(jobs: Iterable[Job], device: str, store: Any, workers: int, *, 
                                                             _device_type(device), record, code=job.code)
                 if on_done is not None:
                     on_done(job, seconds)
+    except BrokenProcessPool:  # raised by submit() once a worker has died
+        raise WorkerDied("a worker process died; finished units are kept — rerun to resume") from None
     except KeyboardInterrupt:  # stop now: the units in flight are lost, every finished one is stored
         for proc in list((getattr(pool, "_processes", None) or {}).values()):
             proc.terminate()

@@ -104,7 +104,8 @@ def alpha_sweep(*, data: str, n: int, d: int, m: int, depth: int, alphas: Sequen
         k_end = deep_ntk_layerwise(net, x)
         k0 = kernels0[a]
         row["kernel_drift"] = float(torch.linalg.matrix_norm(k_end - k0) / torch.linalg.matrix_norm(k0))
-        row["lam_min_end"] = float(eigvalsh(k_end)[0])
+        # a diverged run has a non-finite kernel: record NaN, the check reports the divergence
+        row["lam_min_end"] = float(eigvalsh(k_end)[0]) if bool(torch.isfinite(k_end).all()) else float("nan")
         row["gd"] = trace_summary(tr)
         row["gd_curve"] = _downsample(tr)
         if batch is not None:

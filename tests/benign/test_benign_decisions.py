@@ -42,7 +42,10 @@ def test_quick_profile_is_powered(name, quick_measurements):
     d = check.judge(measured, check.default_bounds(), params)
     assert d.power, "every refutable feature reports its power"
     weak = [k for k, p in d.power.items() if not p["powered"]]
-    assert not weak, weak
+    if check.expected_quick_verdict is Verdict.HOLDS:  # a holds must be powered (Check.judge enforces it too)
+        assert not weak, weak
+    else:  # an expected-inconclusive check may be underpowered, but it must say so
+        assert d.verdict is not Verdict.HOLDS
 
 
 @pytest.mark.slow
