@@ -40,7 +40,7 @@ def _floats(x: np.ndarray) -> list[float]:
 
 
 def kgmmn_batch(members: Sequence[Mapping[str, Any]], n: int, device: torch.device | str = "cpu",
-                dtype: torch.dtype = torch.float32, max_steps: int = 200_000, n_test: int = 10_000,
+                dtype: torch.dtype = torch.float64, max_steps: int = 200_000, n_test: int = 10_000,
                 test_seed: int = 12345, scheme: str = "alternating", corruption: str = "exact",
                 init_fraction: float = 0.5) -> list[dict[str, Any]]:
     """Train one KGMMN network per member ``{"d", "k", "gamma", "alpha", "m", "seed"}`` (2m neurons) on n points.
@@ -126,7 +126,7 @@ def _unseparable(c: Mapping[str, Any], n: int, max_steps: int, n_test: int) -> d
 
 
 def hashimoto_batch(members: Sequence[Mapping[str, Any]], n: int, d: int, device: torch.device | str = "cpu",
-                    dtype: torch.dtype = torch.float32, steps: Sequence[int] = (1000,), width: int = 20,
+                    dtype: torch.dtype = torch.float64, steps: Sequence[int] = (1000,), width: int = 20,
                     alpha: float = 0.1, init_scale: float = 1e-6, step_factor: float = 0.5,
                     n_test: int = 10_000, test_seed: int = 54321) -> list[dict[str, Any]]:
     """Train one H25 network per member ``{"mu2", "seed", "noise", "spikes", "spike", "p_flip"}`` on (n, d) data.

@@ -14,6 +14,13 @@ Update w_j ← w_j − η·Σ_i ℓ'(u_i) ŷ_i a_j σ'_α(⟨w_j, x_i⟩) x_i. T
 
 Stopping is tracked on the device; the host synchronises only every ``check_every`` steps (to end the loop
 once every member has stopped, and to catch divergence, reported as ``diverged_at`` instead of an error).
+
+Cost. Every update is a combination of the rows of X, so W_t = W_0 + A_tᵀX and the pre-activations are
+Z_t = XW_0ᵀ + K·A_tᵀ with the n×n Gram K = XXᵀ: one (n×n)·(n×M) product per step instead of two (n×d)·(d×M)
+products (the same iterates in exact arithmetic; in float64 they agree with the weight-space loop to
+~1e-14). Members that have stopped leave the working batch at the next check step. Subgradient GD with
+hinge loss is sensitive to rounding (activation patterns flip), so float64 is the default of the
+experiment runners: float32 runs of the same configuration end ~1 % apart in W and a few steps apart in T.
 """
 
 from __future__ import annotations
@@ -66,14 +73,18 @@ def _loss_slope(u: torch.Tensor, loss: str) -> torch.Tensor:
 def train_first_layer(X: torch.Tensor, y: torch.Tensor, W0: torch.Tensor, a: torch.Tensor,
                       alpha: float | Sequence[float] | torch.Tensor, eta: float | Sequence[float] | torch.Tensor,
                       max_steps: int, loss: str = "hinge", stop_at_hinge: bool = True,
-                      snapshot_steps: Sequence[int] = (), check_every: int = 50) -> BenignTrace:
+                      snapshot_steps: Sequence[int] = (), check_every: int = 50, form: str = "auto") -> BenignTrace:
     """Run batched GD from ``W0`` (B, M, d) on data X (B, n, d), labels y (B, n) ∈ {±1}.
 
     ``stop_at_hinge`` freezes a member once its hinge loss is zero (KGMMN's stopping point; meaningful for
-    every loss). ``max_steps`` caps the loop; members that never stop report t_hinge = −1.
+    every loss). ``max_steps`` caps the loop; members that never stop report t_hinge = −1. ``form`` picks how
+    pre-activations are computed: ``"gram"`` (through K = XXᵀ, see below), ``"weights"`` (Z = XWᵀ) or
+    ``"auto"`` (the cheaper: gram when n < 2d); both are the same GD in exact arithmetic.
     """
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; use one of {', '.join(LOSSES)}")
+    if form not in ("auto", "gram", "weights"):
+        raise ValueError(f"unknown form {form!r}; use 'auto', 'gram' or 'weights'")
     max_steps = check_positive_int(max_steps, "max_steps", minimum=0)
     check_every = check_positive_int(check_every, "check_every")
     B, n, d = X.shape
@@ -87,52 +98,87 @@ def train_first_layer(X: torch.Tensor, y: torch.Tensor, W0: torch.Tensor, a: tor
         raise ValueError(f"eta must be positive, got {et.tolist()}")
     aa = (a if a.ndim == 2 else a.expand(B, -1)).to(X)
     snaps = sorted({check_positive_int(s, "snapshot step", minimum=0) for s in snapshot_steps})
-    W = W0.clone()
-    W_01 = W0.clone()
     dev = X.device
-    lazy_copy = dev.type == "cpu"  # on the CPU a host check is cheaper than a full masked copy every step
-    a_col = aa.unsqueeze(-1)  # (B, M, 1)
-    a_row = aa.unsqueeze(1)  # (B, 1, M)
-    eta3 = et[:, None, None]
+    # W_t = W_0 + A_tᵀX for every t (each update is a combination of the rows of X), so with the n×n Gram
+    # K = XXᵀ the pre-activations are Z_t = XW_0ᵀ + K·A_tᵀ: one (n×n)·(n×M) product per step instead of two
+    # (n×d)·(d×M) ones. Exact in exact arithmetic; ``auto`` uses it when it is cheaper (n < 2d).
+    span = n < 2 * d if form == "auto" else form == "gram"
+    K = torch.bmm(X, X.transpose(1, 2)) if span else None
+    Z0 = torch.bmm(X, W0.transpose(1, 2)) if span else None
+    S = torch.zeros(B, n, W0.shape[1], dtype=W0.dtype, device=dev) if span else W0.clone()  # Aᵀ or W
+    S_01 = S.clone()
     t_h = torch.full((B,), -1, dtype=torch.long, device=dev)
     t_01 = torch.full((B,), -1, dtype=torch.long, device=dev)
     updates = torch.zeros(B, dtype=torch.long, device=dev)
     done = torch.zeros(B, dtype=torch.bool, device=dev)
     diverged = np.full(B, -1, dtype=np.int64)
+    a_col = aa.unsqueeze(-1)  # (B, M, 1)
+    per_member = {"X": X, "y": y, "al": al, "eta3": et[:, None, None], "a_col": a_col, "a_row": aa.unsqueeze(1),
+                  "K": K, "Z0": Z0}
+    # Members that have stopped are dropped from the working batch at check steps (their state is final), so
+    # the batch costs what its running members cost; ``idx`` maps working rows to members.
+    idx = torch.arange(B, device=dev)
+    loc = dict(per_member)
+    st = {"S": S.clone(), "S_01": S_01.clone(), "t_h": t_h.clone(), "t_01": t_01.clone(),
+          "updates": updates.clone(), "done": done.clone()}
+
+    def flush() -> None:
+        for key, full in (("S", S), ("S_01", S_01), ("t_h", t_h), ("t_01", t_01), ("updates", updates),
+                          ("done", done)):
+            full[idx] = st[key]
+
+    def weights(state: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        return W0[rows] + torch.bmm(state.transpose(1, 2), X[rows]) if span else state
+
+    lazy_copy = dev.type == "cpu"  # on the CPU a host check is cheaper than a full masked copy every step
     snapshots: dict[int, torch.Tensor] = {}
     step = 0
     for step in range(max_steps + 1):
         if step in snaps:
-            snapshots[step] = W.clone()
-        z = torch.bmm(X, W.transpose(1, 2))  # (B, n, M)
-        dz = leaky_plain_grad(z, al)  # σ'_α(z); σ_α(z) = σ'_α(z)·z
-        f = torch.bmm(z * dz, a_col).squeeze(-1)
-        u = y * f
-        new01 = (u > 0).all(dim=1) & (t_01 < 0)
-        t_01 = torch.where(new01, step, t_01)
+            flush()
+            snapshots[step] = weights(S, torch.arange(B, device=dev)).clone()
+        Sl = st["S"]
+        z = torch.baddbmm(loc["Z0"], loc["K"], Sl) if span else torch.bmm(loc["X"], Sl.transpose(1, 2))  # (b, n, M)
+        dz = leaky_plain_grad(z, loc["al"])  # σ'_α(z); σ_α(z) = σ'_α(z)·z
+        f = torch.bmm(z * dz, loc["a_col"]).squeeze(-1)
+        u = loc["y"] * f
+        new01 = (u > 0).all(dim=1) & (st["t_01"] < 0)
+        st["t_01"] = torch.where(new01, step, st["t_01"])
         if not lazy_copy:
-            W_01 = torch.where(new01[:, None, None], W, W_01)
+            st["S_01"] = torch.where(new01[:, None, None], Sl, st["S_01"])
         elif bool(new01.any()):
-            W_01[new01] = W[new01]
+            st["S_01"][new01] = Sl[new01]
         if stop_at_hinge:
-            newh = (u >= 1).all(dim=1) & (t_h < 0)
-            t_h = torch.where(newh, step, t_h)
-            done = done | newh
+            newh = (u >= 1).all(dim=1) & (st["t_h"] < 0)
+            st["t_h"] = torch.where(newh, step, st["t_h"])
+            st["done"] = st["done"] | newh
         if step % check_every == 0 or step == max_steps:
-            bad = ~torch.isfinite(W).flatten(1).all(dim=1)
+            bad = ~torch.isfinite(Sl).flatten(1).all(dim=1)
             if bool(bad.any()):
-                idx = bad.cpu().numpy() & (diverged < 0)
-                diverged[idx] = step
-                done = done | bad
-            if bool(done.all()) or step == max_steps:
+                rows = idx[bad].cpu().numpy()
+                fresh = rows[diverged[rows] < 0]
+                diverged[fresh] = step
+                st["done"] = st["done"] | bad
+            if bool(st["done"].all()) or step == max_steps:
                 break
-        slope = _loss_slope(u, loss) * (~done)[:, None].to(u.dtype)  # (B, n): −ℓ'(u_i), frozen members 0
+            if bool(st["done"].any()) and not any(s > step for s in snaps):
+                flush()
+                keep = ~st["done"]
+                idx = idx[keep]
+                loc = {k: (v[keep] if v is not None else None) for k, v in loc.items()}
+                st = {k: v[keep] for k, v in st.items()}
+                Sl, dz, u = st["S"], dz[keep], u[keep]
+        slope = _loss_slope(u, loss) * (~st["done"])[:, None].to(u.dtype)  # (b, n): −ℓ'(u_i), frozen 0
         if loss == "hinge":
-            updates += (slope > 0).sum(dim=1)
-        coef = (slope * y).unsqueeze(-1) * dz * a_row  # (B, n, M)
-        W = W + eta3 * torch.bmm(coef.transpose(1, 2), X)
+            st["updates"] = st["updates"] + (slope > 0).sum(dim=1)
+        coef = (slope * loc["y"]).unsqueeze(-1) * dz * loc["a_row"]  # (b, n, M)
+        step_dir = coef if span else torch.bmm(coef.transpose(1, 2), loc["X"])
+        st["S"] = Sl + loc["eta3"] * step_dir
+    flush()
     never = t_01 < 0
-    W_01 = torch.where(never[:, None, None], W, W_01)
+    S_01 = torch.where(never[:, None, None], S, S_01)
+    every = torch.arange(B, device=dev)
+    W, W_01 = weights(S, every), weights(S_01, every)
     return BenignTrace(W=W, W_01=W_01, t_hinge=t_h.cpu().numpy(), t_01=t_01.cpu().numpy(),
                        point_updates=updates.cpu().numpy(), diverged_at=diverged, steps=step,
                        snapshots=snapshots)

@@ -174,6 +174,37 @@ def test_hinge_stop_zero_one_stop_and_padded_neurons():
     assert tr.point_updates.min() >= tr.t_hinge.min()
 
 
+@pytest.mark.parametrize("loss", ["hinge", "exp"])
+def test_gram_form_and_early_exit_are_the_weight_space_gd(loss):
+    """The n×n-Gram form (W_t = W_0 + A_tᵀX) and dropping stopped members are the same GD, member by member:
+    stopping steps and point updates equal, iterates equal to round-off, whatever the batch around a member."""
+    data = karhadkar_data(16, 24, 2, 0.1, [0, 1, 2])
+    a = outer_weights(6)
+    alphas = torch.tensor([0.1, 0.5, 0.3], dtype=F64)
+    W0 = init_weights([0, 1, 2], 6, 24, 0.01)
+    eta = 1.0 / (3 * 16 * float(data.X.norm(dim=2).max()) ** 2)
+    kw = {"max_steps": 4000, "loss": loss, "stop_at_hinge": loss == "hinge", "check_every": 7}
+    if loss == "exp":
+        kw.update(max_steps=300, snapshot_steps=(3, 50))
+    ref = train_first_layer(data.X, data.y, W0, a, alphas, eta, form="weights", **kw)
+    gram = train_first_layer(data.X, data.y, W0, a, alphas, eta, form="gram", **kw)
+    alone = [train_first_layer(data.X[b:b + 1], data.y[b:b + 1], W0[b:b + 1], a, alphas[b:b + 1], eta, form="gram",
+                               **kw) for b in range(3)]
+    if loss == "hinge":
+        assert len(set(ref.t_hinge.tolist())) == 3 and (ref.t_hinge > 0).all()  # members stop at different steps
+    for b, tr in [(slice(None), gram)] + [(slice(i, i + 1), t) for i, t in enumerate(alone)]:
+        np.testing.assert_array_equal(tr.t_hinge, ref.t_hinge[b])
+        np.testing.assert_array_equal(tr.t_01, ref.t_01[b])
+        np.testing.assert_array_equal(tr.point_updates, ref.point_updates[b])
+        assert torch.allclose(tr.W, ref.W[b], rtol=1e-10, atol=1e-13)
+        assert torch.allclose(tr.W_01, ref.W_01[b], rtol=1e-10, atol=1e-13)
+        for s, W in ref.snapshots.items():
+            assert torch.allclose(tr.snapshots[s], W[b], rtol=1e-10, atol=1e-13)
+    assert gram.steps == ref.steps
+    with pytest.raises(ValueError, match="form"):
+        train_first_layer(data.X, data.y, W0, a, alphas, eta, max_steps=1, form="dual")
+
+
 def test_divergence_is_reported_not_raised():
     data = hashimoto_data(10, 5, 3.0, [0])
     a = outer_weights(4)

@@ -34,6 +34,7 @@ class HashimotoBeyondOrthogonality(BenignCheck):
     """H2: without near-orthogonality (d ≍ n) and with heavy tails / spikes, GD still converges to a linear boundary."""
 
     name = "hashimoto_beyond_orthogonality"
+    version = 2  # float64 GD through the n×n Gram (empirical.benign.train)
     claim = ("With d ≍ n (far from near-orthogonality), the isotropic Gaussian error still follows "
              "Φ(−‖μ‖²/√(‖μ‖² + d/n)); wherever the data are positively correlated (⟨y_i x_i, y_k x_k⟩ ≥ 0 for all "
              "pairs) GD converges in direction to a linear boundary, for Gaussian and Student-t noise and spiked Σ.")

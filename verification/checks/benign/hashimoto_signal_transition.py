@@ -37,6 +37,7 @@ class HashimotoSignalTransition(BenignCheck):
     """H1: phase transition in signal strength; error ≈ Φ(−‖μ‖²/√(‖μ‖² + d/n)) with its kink at n‖μ‖² ≈ Tr Σ."""
 
     name = "hashimoto_signal_transition"
+    version = 2  # float64 GD through the n×n Gram (empirical.benign.train)
     claim = ("A leaky-ReLU network (a_j = ±1/√m, exponential loss, GD from tiny initialisation) on the isotropic "
              "Gaussian mixture converges in direction to a linear boundary whose clean test error follows "
              "Φ(−‖μ‖²/√(‖μ‖² + d/n)): −log err ≈ n‖μ‖⁴/(2d) below and ≈ ‖μ‖²/2 above the transition n‖μ‖² ≈ Tr Σ.")

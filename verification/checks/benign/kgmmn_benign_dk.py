@@ -59,7 +59,7 @@ class KgmmnBenignDk(BenignCheck):
     bound_roles = {"upper": "kgmmn_benign", "lower": "kgmmn_lower", "iterations": "kgmmn_gd_iterations"}
     # docs/theory/benign-overfitting.md §4 K1: 10 seeds; 12 power the d-trend (docs page)
     default_seeds = {"quick": 12, "full": 12}
-    version = 2
+    version = 3  # float64 GD through the n×n Gram (empirical.benign.train)
 
     def params(self, profile: str) -> dict[str, Any]:
         if profile == "quick":

@@ -59,7 +59,7 @@ class KgmmnGammaTransition(BenignCheck):
              "a transition that moves to smaller γ like 1/k as n (k = 0.1n) grows (Figure 2).")
     source = ("Karhadkar et al. (NeurIPS 2024), Theorems 3.2 and 3.4, Lemmas D.2/D.4, Figure 2 [paper]; "
               "docs/theory/benign-overfitting.md §1.4–1.6, §4 K3")
-    version = 3
+    version = 4  # float64 GD through the n×n Gram (empirical.benign.train)
     bound_roles = {"harmful": "kgmmn_harmful", "harmful_ratio": "kgmmn_harmful_ratio",
                    "benign_ratio": "kgmmn_benign_ratio"}
     default_seeds = {"quick": 6, "full": 10}  # 6: the k-alone exponent's power (docs page)

@@ -43,7 +43,7 @@ class KgmmnGdConvergence(BenignCheck):
              "T ≤ C‖w*‖²/(ηα²m) iterations and is approximately margin maximising with |𝒜_GD| ≤ C/(α√m): the ratios "
              "T·ηα²m/‖w*‖² and ‖W_T‖_F·α√m/‖w*‖ stay bounded as α → 0 and m → ∞.")
     source = "Karhadkar et al. (NeurIPS 2024), Theorem 3.1 [paper]; docs/theory/benign-overfitting.md §1.2–1.4, §4 K1"
-    version = 2
+    version = 3  # float64 GD through the n×n Gram (empirical.benign.train)
     bound_roles = {"iterations": "kgmmn_gd_iterations", "margin_factor": "kgmmn_gd_margin_factor"}
 
     def params(self, profile: str) -> dict[str, Any]:

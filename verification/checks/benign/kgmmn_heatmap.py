@@ -48,7 +48,7 @@ class KgmmnHeatmap(BenignCheck):
              "Thm 3.3 bound −log err from both sides by multiples of d/k.")
     source = ("Karhadkar et al. (NeurIPS 2024), Corollary 3.2.1, Theorem 3.3 and Figure 1 / Appendix F [paper]; "
               "docs/theory/benign-overfitting.md §1.6, §4 K2")
-    version = 2
+    version = 3  # float64 GD through the n×n Gram (empirical.benign.train)
     default_seeds = {"quick": 8, "full": 5}  # 8: the quick grid's power (docs page)
     bound_roles = {"upper": "kgmmn_benign", "lower": "kgmmn_lower"}
 
