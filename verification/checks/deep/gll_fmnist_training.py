@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import sympy as sp
 
 import bounds as B
 from bounds import Bound
@@ -79,9 +80,9 @@ class GllFmnistTraining(AlphaSweepCheck):
             Mutant("kernel_factor_1_plus_alpha", "alpha-factor", "λ_min factor (1+α)²/(1+α²) in place of c_α "
                    "(α's sign flipped: predicts α = 0.5 largest, α = −1 smallest)",
                    {"kernel_factor": B.c_alpha.mutant((1 + a) ** 2 / (1 + a**2), "(1+α)²/(1+α²)")}),
-            Mutant("kernel_factor_unnormalised", "alpha-factor", "λ_min factor (1−α)² (the 1/(1+α²) normalisation of "
-                   "σ_α dropped: predicts |α| > 1 fastest)",
-                   {"kernel_factor": B.c_alpha.mutant((1 - a) ** 2, "(1−α)²")}),
+            Mutant("kernel_factor_inverse_g", "alpha-factor", "λ_min factor 1/g_α = √(1+α²)/(1−α) in place of c_α "
+                   "(the jump factor inverted: predicts α = 0.5 largest)",
+                   {"kernel_factor": B.c_alpha.mutant(sp.sqrt(1 + a**2) / (1 - a), "1/g_α")}),
         ]
 
     def true_but_looser(self) -> list[Mutant]:
