@@ -84,6 +84,38 @@ class FmnistEarlyStopping(Check):
     def _advantage(self, ms: Sequence[Mapping[str, Any]], best: float, other: float) -> list[float]:
         return [m["alphas"][key(other)]["test_error_early"] - m["alphas"][key(best)]["test_error_early"] for m in ms]
 
+    def _advantages(self, data: Mapping[int, Sequence[Mapping[str, Any]]], sizes: Sequence[int],
+                    alphas: Sequence[float], best: float, k: int, parts: dict[str, Verdict], reasons: dict[str, str],
+                    measured: dict[str, Any], power: dict[str, Any]) -> float:
+        """Sub-tests (2) and (3) into ``parts``/``reasons``/``measured``/``power``; returns their t level."""
+        # (2) the predicted best α's early test-error advantage over every other α at the largest n
+        big, small = data[sizes[-1]], data[sizes[0]]
+        others = [a for a in alphas if a != best]
+        level = 1 - ORDER_FAMILY / (len(others) + 1)
+        dets = []
+        for a in others:
+            mean, se, hw = t_interval(self._advantage(big, best, a), level)
+            dets.append(detectable(se, level=1 - level, df=len(big) - 1))
+            v = Verdict.VIOLATED if mean + hw < 0 else Verdict.HOLDS if mean - hw > 0 else Verdict.INCONCLUSIVE
+            name = f"n={sizes[-1]}: err(α={a:g}) − err(α={best:g}) at K={k}"
+            parts[name], reasons[name] = v, f"{mean:+.4f} ± {hw:.4f}"
+        power["early_advantage"] = power_entry(max(dets), _EFFECT_TARGET, "paired difference of early test 0-1 error",
+                                               "detectable(se) at the Bonferroni level over seeds, worst competitor")
+        # (3) the advantage over the α nearest 0 grows from the smallest to the largest n (paired by seed)
+        ref = min(others, key=abs)
+        growth = [b - s for b, s in zip(self._advantage(big, best, ref), self._advantage(small, best, ref),
+                                        strict=False)]
+        mean, se, hw = t_interval(growth, level)
+        parts["advantage grows with n"] = (Verdict.VIOLATED if mean + hw < 0 else Verdict.HOLDS if mean - hw > 0
+                                           else Verdict.INCONCLUSIVE)
+        reasons["advantage grows with n"] = (f"[err(α={ref:g}) − err(α={best:g})](n={sizes[-1]}) − (n={sizes[0]}) = "
+                                             f"{mean:+.4f} ± {hw:.4f}")
+        power["advantage_growth"] = power_entry(detectable(se, level=1 - level, df=max(len(growth) - 1, 1)),
+                                                _EFFECT_TARGET, "change of the early test-error advantage with n",
+                                                "detectable(se) over seeds at the Bonferroni level")
+        measured["advantage_growth"] = {"mean": mean, "ci_halfwidth": hw, "reference_alpha": ref}
+        return level
+
     def decide(self, measurements: Measurements, bounds_by_role: Mapping[str, Bound],
                params: Mapping[str, Any]) -> Decision:
         alphas, sizes, k = params["alphas"], sorted(params["sizes"]), params["early_epoch"]
@@ -111,32 +143,7 @@ class FmnistEarlyStopping(Check):
             power[f"n={n}|training_speed_order"] = power_entry(
                 float(math.factorial(len(alphas)) ** -len(ms)), ORDER_FAMILY / len(sizes),
                 "smallest attainable p_agree of the exact Kendall-τ test", "1/|α|!^seeds against the level")
-        # (2) the predicted best α's early test-error advantage over every other α at the largest n
-        big, small = data[sizes[-1]], data[sizes[0]]
-        others = [a for a in alphas if a != best]
-        level = 1 - ORDER_FAMILY / (len(others) + 1)
-        dets = []
-        for a in others:
-            mean, se, hw = t_interval(self._advantage(big, best, a), level)
-            dets.append(detectable(se, level=1 - level, df=len(big) - 1))
-            v = Verdict.VIOLATED if mean + hw < 0 else Verdict.HOLDS if mean - hw > 0 else Verdict.INCONCLUSIVE
-            name = f"n={sizes[-1]}: err(α={a:g}) − err(α={best:g}) at K={k}"
-            parts[name], reasons[name] = v, f"{mean:+.4f} ± {hw:.4f}"
-        power["early_advantage"] = power_entry(max(dets), _EFFECT_TARGET, "paired difference of early test 0-1 error",
-                                               "detectable(se) at the Bonferroni level over seeds, worst competitor")
-        # (3) the advantage over the α nearest 0 grows from the smallest to the largest n (paired by seed)
-        ref = min(others, key=abs)
-        growth = [b - s for b, s in zip(self._advantage(big, best, ref), self._advantage(small, best, ref),
-                                        strict=False)]
-        mean, se, hw = t_interval(growth, level)
-        parts["advantage grows with n"] = (Verdict.VIOLATED if mean + hw < 0 else Verdict.HOLDS if mean - hw > 0
-                                           else Verdict.INCONCLUSIVE)
-        reasons["advantage grows with n"] = (f"[err(α={ref:g}) − err(α={best:g})](n={sizes[-1]}) − (n={sizes[0]}) = "
-                                             f"{mean:+.4f} ± {hw:.4f}")
-        power["advantage_growth"] = power_entry(detectable(se, level=1 - level, df=max(len(growth) - 1, 1)),
-                                                _EFFECT_TARGET, "change of the early test-error advantage with n",
-                                                "detectable(se) over seeds at the Bonferroni level")
-        measured["advantage_growth"] = {"mean": mean, "ci_halfwidth": hw, "reference_alpha": ref}
+        level = self._advantages(data, sizes, alphas, best, k, parts, reasons, measured, power)
         if gate:
             verdict, reason = Verdict.INCONCLUSIVE, gate
         else:
