@@ -214,11 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse, validate, run; every way out is an exit status with at most one line of error."""
     import signal
 
-    from empirical.datasets import ENV_VAR
-
     t_start = time.perf_counter()
     handler = signal.getsignal(signal.SIGINT)
-    data_env = os.environ.get(ENV_VAR)
+    data_env = os.environ.get(DATA_ENV)
     try:
         return _main(argv, t_start)
     except BaseException as exc:  # Ctrl-C, or an error raised while a Ctrl-C was being handled
@@ -232,9 +230,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             with contextlib.suppress(ValueError):
                 signal.signal(signal.SIGINT, handler)
         if data_env is None:  # and the data search path as it was (--data-dir changes it for the run)
-            os.environ.pop(ENV_VAR, None)
+            os.environ.pop(DATA_ENV, None)
         else:
-            os.environ[ENV_VAR] = data_env
+            os.environ[DATA_ENV] = data_env
 
 
 def _interrupted(exc: BaseException | None) -> bool:
@@ -315,17 +313,19 @@ def _main(argv: Sequence[str] | None, t_start: float) -> int:
     return _run(checks, args, device, out, t_start)
 
 
+#: empirical.datasets.ENV_VAR, spelled out so that importing check_all loads neither torch nor numpy
+DATA_ENV = "LEAKY_THEORY_DATA"
+
+
 def _use_data_dirs(dirs: Sequence[str]) -> None:
     """Put the --data-dir folders first on the data registry's search path (the environment variable, so that
     worker processes see them too); a folder that does not exist is bad usage."""
-    from empirical.datasets import ENV_VAR
-
     for d in dirs:
         if not Path(d).is_dir():
             raise UsageError(f"--data-dir {d!r} is not a folder")
     if dirs:
-        old = os.environ.get(ENV_VAR, "")
-        os.environ[ENV_VAR] = os.pathsep.join([*(str(Path(d).resolve()) for d in dirs), *([old] if old else [])])
+        old = os.environ.get(DATA_ENV, "")
+        os.environ[DATA_ENV] = os.pathsep.join([*(str(Path(d).resolve()) for d in dirs), *([old] if old else [])])
 
 
 def _auto_parallel() -> bool:

@@ -28,8 +28,8 @@ __all__ = ["FmnistEarlyStopping"]
 _EFFECT_TARGET = 0.02
 
 
-def _spec(n: int, n_test: int) -> dict[str, Any]:
-    return {"kind": "idx", "name": "fashion-mnist", "classes": [2, 4], "n_train": n, "n_test": n_test}
+#: the task: pullover (+1) against coat (−1), the two Fashion-MNIST classes hardest to tell apart; n_train is set per unit
+_TASK = {"kind": "idx", "name": "fashion-mnist", "classes": [2, 4], "n_train": None}
 
 
 class FmnistEarlyStopping(Check):
@@ -50,14 +50,15 @@ class FmnistEarlyStopping(Check):
 
     def params(self, profile: str) -> dict[str, Any]:
         if profile == "quick":
-            return {"sizes": [64, 192], "n_test": 300, "alphas": [-1.0, -0.5, 0.0, 0.5], "width": 192,
+            return {"dataset": {**_TASK, "n_test": 300}, "sizes": [64, 192], "alphas": [-1.0, -0.5, 0.0, 0.5], "width": 192,
                     "early_epoch": 4, "late_epoch": 20, "test_every": 4}
-        return {"sizes": [256, 1024, 4096, 12000], "n_test": 2000, "alphas": [-1.0, -0.5, 0.0, 0.5], "width": 16384,
+        return {"dataset": {**_TASK, "n_test": 2000}, "sizes": [256, 1024, 4096, 12000],
+                "alphas": [-1.0, -0.5, 0.0, 0.5], "width": 16384,
                 "early_epoch": 10, "late_epoch": 400, "test_every": 2}
 
     def units(self, params: Mapping[str, Any], seeds: Sequence[int]) -> list[Unit]:
         keep = ("alphas", "width", "early_epoch", "late_epoch", "test_every")
-        return [Unit(f"n={n}", s, {"n": n, "spec": _spec(n, params["n_test"]), **{k: params[k] for k in keep}})
+        return [Unit(f"n={n}", s, {"n": n, "spec": {**params["dataset"], "n_train": n}, **{k: params[k] for k in keep}})
                 for n in params["sizes"] for s in seeds]
 
     def measure(self, unit: Unit, device: Any) -> dict[str, Any]:
