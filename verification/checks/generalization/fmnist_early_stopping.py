@@ -117,6 +117,36 @@ class FmnistEarlyStopping(Check):
         measured["advantage_growth"] = {"mean": mean, "ci_halfwidth": hw, "reference_alpha": ref}
         return level
 
+    @staticmethod
+    def _bound_values(measurements: Measurements, params: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """Reported, not judged: ADHLW's computable part √(2yᵀH̃_α⁻¹y/n) (its hidden C_adhlw set to 0, so the true
+        value is at least this; docs/theory/generalization.md §2) and the CG19 core √(yᵀΘ_α⁻¹y/n) (§3) on each unit's
+        training set, beside the measured late and best test error; ≥ 1 is vacuous for a 0-1 error."""
+        from empirical.generalization.experiments import build_split
+        from empirical.generalization.train import label_quadratic_form
+        from empirical.gram import leaky_gram
+
+        table: dict[str, Any] = {}
+        for n in sorted(params["sizes"]):
+            vals: dict[str, dict[str, list[float]]] = {}
+            for unit, m in measurements.select(n=n):
+                split = build_split(unit.params["spec"], unit.seed)
+                y = split.y_train.numpy()
+                for a in params["alphas"]:
+                    h = leaky_gram(split.x_train, a).numpy()
+                    theta = leaky_gram(split.x_train, a, kind="ntk").numpy()
+                    v = vals.setdefault(key(a), {"adhlw": [], "cg19": [], "late": [], "best": []})
+                    v["adhlw"].append(math.sqrt(2 * label_quadratic_form(h, y) / y.size))
+                    v["cg19"].append(math.sqrt(label_quadratic_form(theta, y) / y.size))
+                    v["late"].append(m["alphas"][key(a)]["test_error_late"])
+                    v["best"].append(m["alphas"][key(a)]["test_error_best"])
+            table[f"n={n}"] = {a: {k: float(np.mean(x)) for k, x in v.items()} for a, v in vals.items()}
+        lines = [f"bounds on the trained nets' data, n={n[2:]}: " + "; ".join(
+            f"α={a}: ADHLW ≥ {v['adhlw']:.2f}{' (vacuous)' if v['adhlw'] >= 1 else ''}, CG19 core {v['cg19']:.2f} vs "
+            f"test error {v['late']:.3f} (late), {v['best']:.3f} (best epoch)" for a, v in row.items())
+            for n, row in table.items()]
+        return table, lines
+
     def decide(self, measurements: Measurements, bounds_by_role: Mapping[str, Bound],
                params: Mapping[str, Any]) -> Decision:
         alphas, sizes, k = params["alphas"], sorted(params["sizes"]), params["early_epoch"]
@@ -150,13 +180,14 @@ class FmnistEarlyStopping(Check):
         else:
             verdict, names = combine_named(parts)
             reason = "; ".join(f"{nm}: {reasons[nm]}" for nm in names)
+        measured["bounds"], bound_lines = self._bound_values(measurements, params)
         return Decision(verdict=verdict, reason=reason, rule=self._rule(params, best, level),
                         predicted={"factor": {key(a): pred[a] for a in alphas}, "best": best},
                         measured=measured, power=power, details={"parts": {p: v.value for p, v in parts.items()}},
                         domain="undetermined (hidden constants): whether n is large enough is the schematic's constant",
                         findings=[f"oracle early stopping (best recorded epoch) n={n}: " + ", ".join(
                             f"α={a:g} {np.mean([m['alphas'][key(a)]['test_error_best'] for m in ms]):.3f}"
-                            for a in alphas) for n, ms in data.items()])
+                            for a in alphas) for n, ms in data.items()] + bound_lines)
 
     @staticmethod
     def _rule(params: Mapping[str, Any], best: float, level: float) -> str:
