@@ -48,7 +48,8 @@ def quick_measurements() -> Callable[[str], tuple[Any, dict[str, Any], dict[str,
     def prefill() -> None:
         """Every check's quick units at once, in one worker per core (one torch thread per unit, as check_all)."""
         checks = all_checks()
-        units = {c.name: c.units(c.params("quick"), list(range(c.default_seeds["quick"]))) for c in checks}
+        units = {c.name: [] if c.data_unavailable(c.params("quick")) else  # data not installed: nothing to measure
+                 c.units(c.params("quick"), list(range(c.default_seeds["quick"]))) for c in checks}
         workers = max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1, 4))
         records.update(measure_jobs(collect_jobs(checks, units, UnitStore(None), "cpu"), "cpu", UnitStore(None),
                                     workers))

@@ -278,6 +278,15 @@ class Check(ABC):
         ax.axis("off")
         ax.text(0.02, 0.95, f"{self.name}: {decision.verdict.value}\n{decision.reason}", va="top", wrap=True)
 
+    def data_unavailable(self, params: Mapping[str, Any]) -> str | None:
+        """Why the data this profile names cannot be read here ('Fashion-MNIST not installed (apt-get install …)'),
+        or None. A check with unavailable data measures nothing and is *inconclusive* with this reason (the
+        runner's :func:`~verification.runner.unavailable_decision`); every IDX spec in ``params`` is looked up
+        in the data registry (:mod:`empirical.datasets`)."""
+        from empirical.datasets import missing
+
+        return missing(params)
+
     def mutants(self) -> list[Mutant]:
         """Planted wrong bounds this check must flag as violated (at least one per check)."""
         return []

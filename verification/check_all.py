@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS", help="send units to the Dask scheduler at ADDRESS (extra [dask])")
     p.add_argument("--dask", action="store_true", help="with --workers N, use a Dask LocalCluster (extra [dask])")
     p.add_argument("--shard", metavar="i/N", help="measure only the i-th of N disjoint shares of the units")
+    p.add_argument("--data-dir", action="append", default=[], metavar="DIR", dest="data_dirs",
+                   help="a folder with IDX datasets (Fashion-MNIST, MNIST), searched before LEAKY_THEORY_DATA and "
+                        "/usr/share/datasets; repeatable")
     p.add_argument("--plan", action="store_true", help="print units and estimated seconds per check, then exit")
     p.add_argument("--calibrate", action="store_true", help="with --plan: time one unit of checks never timed")
     return p
@@ -213,6 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     t_start = time.perf_counter()
     handler = signal.getsignal(signal.SIGINT)
+    data_env = os.environ.get(DATA_ENV)
     try:
         return _main(argv, t_start)
     except BaseException as exc:  # Ctrl-C, or an error raised while a Ctrl-C was being handled
@@ -225,6 +229,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if __name__ != "__main__" and handler is not None:  # called in-process: leave Ctrl-C as it was
             with contextlib.suppress(ValueError):
                 signal.signal(signal.SIGINT, handler)
+        if data_env is None:  # and the data search path as it was (--data-dir changes it for the run)
+            os.environ.pop(DATA_ENV, None)
+        else:
+            os.environ[DATA_ENV] = data_env
 
 
 def _interrupted(exc: BaseException | None) -> bool:
@@ -279,6 +287,7 @@ def _main(argv: Sequence[str] | None, t_start: float) -> int:
                 args.shard = parse_shard(args.shard)
             except ValueError as exc:
                 raise UsageError(str(exc)) from None
+        _use_data_dirs(args.data_dirs)
         if args.workers is None:
             args.workers = default_workers() if _auto_parallel() else 1
         if args.profile not in PROFILES:
@@ -304,6 +313,21 @@ def _main(argv: Sequence[str] | None, t_start: float) -> int:
     return _run(checks, args, device, out, t_start)
 
 
+#: empirical.datasets.ENV_VAR, spelled out so that importing check_all loads neither torch nor numpy
+DATA_ENV = "LEAKY_THEORY_DATA"
+
+
+def _use_data_dirs(dirs: Sequence[str]) -> None:
+    """Put the --data-dir folders first on the data registry's search path (the environment variable, so that
+    worker processes see them too); a folder that does not exist is bad usage."""
+    for d in dirs:
+        if not Path(d).is_dir():
+            raise UsageError(f"--data-dir {d!r} is not a folder")
+    if dirs:
+        old = os.environ.get(DATA_ENV, "")
+        os.environ[DATA_ENV] = os.pathsep.join([*(str(Path(d).resolve()) for d in dirs), *([old] if old else [])])
+
+
 def _auto_parallel() -> bool:
     """Whether a run without --workers uses one worker per core (LEAKY_THEORY_WORKERS=1 forces serial)."""
     return os.environ.get("LEAKY_THEORY_WORKERS", "") != "1"
@@ -325,8 +349,13 @@ def _check_plannable(checks: list, args: argparse.Namespace) -> None:
 def _units_by_check(checks: list, args: argparse.Namespace) -> dict[str, list]:
     from .runner import apply_overrides, check_seeds
 
-    return {c.name: c.units(apply_overrides(c, c.params(args.profile), args.overrides.get(c.name)),
-                            check_seeds(args.seeds) or list(range(c.default_seeds[args.profile]))) for c in checks}
+    out = {}
+    for c in checks:
+        params = apply_overrides(c, c.params(args.profile), args.overrides.get(c.name))
+        # a check whose data are not installed measures nothing (run_check reports it inconclusive)
+        out[c.name] = [] if c.data_unavailable(params) else c.units(
+            params, check_seeds(args.seeds) or list(range(c.default_seeds[args.profile])))
+    return out
 
 
 def _plan(checks: list, args: argparse.Namespace, device: object, out: Path) -> int:

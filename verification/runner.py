@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 from bounds import Bound
 from empirical.device import resolve_device
 
-from .check import PROFILES, Check, CheckResult, Measurements
+from .check import PROFILES, Check, CheckResult, Decision, Measurements, Verdict
 from .store import UnitStore, code_fingerprint
 
 __all__ = ["check_seeds", "run_check"]
@@ -57,7 +58,8 @@ def run_check(check: Check, profile: str = "quick", seeds: Sequence[int] | None 
         by_role[role] = bd
     store = store or UnitStore(None)
     params = apply_overrides(check, check.params(profile), overrides)
-    units = check.units(params, seed_list)
+    absent = check.data_unavailable(params)
+    units = [] if absent else check.units(params, seed_list)
     t0 = time.perf_counter()
     measured = Measurements()
     code = code_fingerprint(check)
@@ -70,10 +72,10 @@ def run_check(check: Check, profile: str = "quick", seeds: Sequence[int] | None 
         if on_unit is not None:
             on_unit()
     t1 = time.perf_counter()
-    decision = check.judge(measured, by_role, params)
+    decision = unavailable_decision(absent) if absent else check.judge(measured, by_role, params)
     figure = None
     if figures_dir is not None:
-        figure = _draw(check, measured, decision, by_role, params, Path(figures_dir))
+        figure = _draw(check, measured, decision, by_role, params, Path(figures_dir), text_only=bool(absent))
     t2 = time.perf_counter()
     if timings is not None:
         timings["measure_s"] = t1 - t0
@@ -86,6 +88,15 @@ def run_check(check: Check, profile: str = "quick", seeds: Sequence[int] | None 
                        seeds=seed_list, units=len(units), figure=figure, measurements=measured, bounds_used=by_role,
                        params=params,
                        doc=doc)
+
+
+def unavailable_decision(reason: str) -> Decision:
+    """The verdict of a check whose data are not on this machine: *inconclusive* with the install hint (never an
+    error; nothing was measured, so no feature is powered)."""
+    return Decision(Verdict.INCONCLUSIVE, f"inconclusive: {reason}", rule="no data: nothing measured, nothing decided",
+                    predicted={}, measured={}, domain="n/a",
+                    power={"data": {"detectable": math.inf, "target": 0.0, "unit": "(no data)", "how": reason,
+                                    "powered": False}})
 
 
 def doc_page(name: str) -> str | None:
@@ -115,10 +126,10 @@ def apply_overrides(check: Check, params: dict[str, Any], overrides: Mapping[str
 
 
 def _draw(check: Check, measured: Mapping[str, Any], decision: Any, by_role: Mapping[str, Bound],
-          params: Mapping[str, Any], folder: Path) -> str:
+          params: Mapping[str, Any], folder: Path, text_only: bool = False) -> str:
     """Draw on a bare :class:`matplotlib.figure.Figure` (no pyplot, so the caller's backend — a notebook's
     inline one, say — is never changed) and save ``folder/<name>.png``; returns that path."""
-    fig = make_figure(check, measured, decision, by_role, params)
+    fig = make_figure(check, measured, decision, by_role, params, text_only)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{check.name}.png"
     fig.savefig(path, dpi=100, metadata={"Software": None})
@@ -126,12 +137,13 @@ def _draw(check: Check, measured: Mapping[str, Any], decision: Any, by_role: Map
 
 
 def make_figure(check: Check, measured: Mapping[str, Any], decision: Any, by_role: Mapping[str, Bound],
-                params: Mapping[str, Any]) -> Any:
-    """The check's figure as a :class:`matplotlib.figure.Figure`, titled with its verdict and reason."""
+                params: Mapping[str, Any], text_only: bool = False) -> Any:
+    """The check's figure as a :class:`matplotlib.figure.Figure`, titled with its verdict and reason
+    (``text_only``: the base class's text summary, for a check that measured nothing)."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(11, 4.2))
-    check.plot(fig, measured, decision, by_role, params)
+    (Check.plot if text_only else type(check).plot)(check, fig, measured, decision, by_role, params)
     fig.suptitle(f"{check.name} — {decision.verdict.value}: {_short(decision.reason)}", fontsize=10)
     fig.tight_layout()
     return fig

@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,10 +36,18 @@ __all__ = ["alpha_sweep", "depth_sweep", "make_data", "ntk_width_grams", "rescal
 INIT_SEED_OFFSET = 1000
 
 
-def make_data(kind: str, n: int, d: int, seed: int, noise: float = 0.1, label_kind: str = "random",
-              device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64
+def make_data(kind: str | Mapping[str, Any], n: int, d: int, seed: int, noise: float = 0.1,
+              label_kind: str = "random", device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64
               ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(X, y): ``bias`` = sphere_with_bias, ``sphere`` = plain sphere, ``antipodal`` = near-antipodal pairs."""
+    """(X, y): ``bias`` = sphere_with_bias, ``sphere`` = plain sphere, ``antipodal`` = near-antipodal pairs; a
+    dataset spec of kind "idx" (:mod:`empirical.datasets`) gives n of its training images with their ±1 labels."""
+    if isinstance(kind, Mapping):
+        from empirical.datasets import load_inputs
+
+        x, y = load_inputs(kind, n, seed)
+        if x.shape[1] != d:
+            raise ValueError(f"the {kind.get('name')} inputs have d = {x.shape[1]}, the configuration says d = {d}")
+        return x.to(device=device, dtype=dtype), y.to(device=device, dtype=dtype)
     if kind == "bias":
         x = sphere_with_bias(n, d, seed)
     elif kind == "sphere":

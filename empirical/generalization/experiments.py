@@ -24,7 +24,7 @@ import torch
 
 from empirical.activations import leaky_relu
 from empirical.data import generator, separation
-from empirical.generalization.datasets import Split, digits_split, flip_labels, nonlinear_label_fraction, teacher_split
+from empirical.generalization.datasets import Split, flip_labels, nonlinear_label_fraction
 from empirical.generalization.train import label_quadratic_form, suggest_step, symmetric_two_layer, train_epochs
 from empirical.losses import zero_one_error
 
@@ -38,12 +38,11 @@ def key(value: float) -> str:
 
 
 def build_split(spec: Mapping[str, Any], seed: int) -> Split:
-    """The train/test split described by ``spec`` (kind "teacher" or "digits")."""
-    if spec["kind"] == "teacher":
-        return teacher_split(spec["n_train"], spec["n_test"], spec["d"], seed, spec["teacher"])
-    if spec["kind"] == "digits":
-        return digits_split(tuple(spec["classes"]), spec["n_train"], spec.get("n_test"), seed)
-    raise ValueError(f"unknown dataset kind {spec['kind']!r}")
+    """The train/test split described by ``spec`` (any kind of the data registry :mod:`empirical.datasets`:
+    "teacher", "digits" or "idx"); a missing IDX dataset raises :class:`empirical.datasets.DatasetUnavailable`."""
+    from empirical.datasets import load_split
+
+    return load_split(spec, seed)
 
 
 def noisy_labels(split: Split, p: float, seed: int, salt: int) -> tuple[torch.Tensor, torch.Tensor]:
