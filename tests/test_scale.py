@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from verification import check_all
+from verification import check_all, plan
 from verification.merge import main as merge_main
 from verification.plan import lpt_makespan
+from verification.registry import get_check
 from verification.scale import parse_shard, shard_units
 
 FAST = ["finite_width_gram", "deep_rescaling_equivalence"]
@@ -104,8 +105,29 @@ def test_plan_uses_stored_timings(tmp_path, capsys) -> None:
                                                                                            "units": 4}}}))
     assert check_all.main(["--plan", "--only", *FAST, "--out", str(tmp_path), "--device", "cpu"]) == 0
     out = capsys.readouterr().out
-    assert "stored (4 units)" in out and "no estimate for: deep_rescaling_equivalence" in out
-    assert "estimated wall time with  2 worker(s)" in out
+    shipped = plan.shipped_timings().get("quick|cpu", {})
+    assert "stored (4 units)" in out and "estimated wall time with  2 worker(s)" in out
+    if "deep_rescaling_equivalence" in shipped:  # what the package ships is the fallback of OUT/timings.json
+        assert "deep_rescaling_equivalence" in out.split("shipped")[0].splitlines()[-1]
+    else:
+        assert "no estimate for: deep_rescaling_equivalence" in out
+
+
+def test_plan_fallbacks_and_a_calibration_stopped_at_its_limit() -> None:
+    checks = [get_check(name) for name in FAST]
+    units = {c.name: c.units(c.params("quick"), [0]) for c in checks}
+    ship = {"quick|cpu": {"finite_width_gram": {"seconds_per_unit": 2.0, "note": "2-core CPU"},
+                          "deep_rescaling_equivalence": {"seconds_per_unit": 600.0, "lower_bound": True}}}
+    rows = plan.plan_rows(checks, units, {}, "quick", "cpu", shipped=ship)
+    assert [r["estimate"] for r in rows] == ["shipped (2-core CPU)", "shipped"]
+    assert [r["lower_bound"] for r in rows] == [False, True]
+    text = plan.render_plan(rows, [1])
+    assert "≥" in text and "past the calibration limit" in text and "deep_rescaling_equivalence" in text.splitlines()[-1]
+    # a unit that cannot finish within the limit is stopped and reported as a lower bound, not waited for
+    rows = plan.plan_rows(checks[1:], units, {}, "quick", "cpu", calibrate=True, calibrate_limit=0.01, shipped={})
+    assert rows[0]["lower_bound"] and rows[0]["estimate"] == "calibrated: > 0.01 s, stopped"
+    with pytest.raises(ValueError, match="limit must be > 0"):
+        plan.calibrate_unit(FAST[0], units[FAST[0]][0], limit=0)
 
 
 @pytest.mark.slow

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import sys
 import time
@@ -91,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "/usr/share/datasets; repeatable")
     p.add_argument("--plan", action="store_true", help="print units and estimated seconds per check, then exit")
     p.add_argument("--calibrate", action="store_true", help="with --plan: time one unit of checks never timed")
+    p.add_argument("--calibrate-limit", type=float, metavar="S", default=None,
+                   help="with --calibrate: stop a unit after S seconds and report '> S s' (default: no limit)")
     return p
 
 
@@ -302,6 +305,8 @@ def _main(argv: Sequence[str] | None, t_start: float) -> int:
             raise UsageError(exc.args[0]) from None
         if args.seeds is not None and len(set(args.seeds)) != len(args.seeds):
             raise UsageError(f"--seeds must be distinct, got {' '.join(map(str, args.seeds))}")
+        if args.calibrate_limit is not None and not (args.calibrate_limit > 0 and math.isfinite(args.calibrate_limit)):
+            raise UsageError(f"--calibrate-limit must be a positive number of seconds, got {args.calibrate_limit:g}")
         args.overrides = _parse_overrides(args.overrides, checks, args.profile)
         _check_plannable(checks, args)
         out = _check_out_dir(args.out)
@@ -362,7 +367,8 @@ def _plan(checks: list, args: argparse.Namespace, device: object, out: Path) -> 
     from .plan import load_timings, plan_rows, render_plan
 
     rows = plan_rows(checks, _units_by_check(checks, args), load_timings(out), args.profile,
-                     getattr(device, "type", str(device)), calibrate=args.calibrate, device=device)
+                     getattr(device, "type", str(device)), calibrate=args.calibrate, device=device,
+                     calibrate_limit=args.calibrate_limit)
     print(render_plan(rows, sorted({1, 2, 4, 8, 16, args.workers})))
     return EXIT_OK
 
