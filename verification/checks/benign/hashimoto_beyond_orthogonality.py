@@ -37,7 +37,7 @@ class HashimotoBeyondOrthogonality(BenignCheck):
     claim = ("With d ≍ n (far from near-orthogonality), the isotropic Gaussian error still follows "
              "Φ(−‖μ‖²/√(‖μ‖² + d/n)); wherever the data are positively correlated (⟨y_i x_i, y_k x_k⟩ ≥ 0 for all "
              "pairs) GD converges in direction to a linear boundary, for Gaussian and Student-t noise and spiked Σ.")
-    source = ("Hashimoto, arXiv 2505.16204, Theorem 4.8 (positively correlated data) and Thms 6.2/6.3 [summary]; "
+    source = ("H25, Theorem 4.8 (positively correlated data) and Thms 6.2/6.3 [summary]; "
               "H-lin Theorem 1 [paper: poster]; docs/theory/benign-overfitting.md §2, §4 H2")
     bound_roles = {"error": "isotropic_error", "benign_ratio": "h25_benign_ratio"}
     default_seeds = {"quick": 4, "full": 5}  # 4: the Φ-argument power (docs page)

@@ -40,7 +40,7 @@ class HashimotoSignalTransition(BenignCheck):
     claim = ("A leaky-ReLU network (a_j = ±1/√m, exponential loss, GD from tiny initialisation) on the isotropic "
              "Gaussian mixture converges in direction to a linear boundary whose clean test error follows "
              "Φ(−‖μ‖²/√(‖μ‖² + d/n)): −log err ≈ n‖μ‖⁴/(2d) below and ≈ ‖μ‖²/2 above the transition n‖μ‖² ≈ Tr Σ.")
-    source = ("Hashimoto, arXiv 2505.16204, Theorems 4.8/5.1 [summary] via the derived heuristic of "
+    source = ("H25, Theorems 4.8/5.1 [summary] via the derived heuristic of "
               "docs/theory/benign-overfitting.md §2.3 [derived+checked]; transition location from H-lin [inferred]; §4 H1")
     bound_roles = {"error": "isotropic_error", "transition": "h25_transition_ratio"}
     default_seeds = {"quick": 5, "full": 5}  # 5: the Φ-argument and exponent power (docs page)

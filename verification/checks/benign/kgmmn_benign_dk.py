@@ -54,7 +54,7 @@ class KgmmnBenignDk(BenignCheck):
     claim = ("GD networks that overfit k corrupted labels are benign: the clean test error decreases with d/k, "
              "and log err lies between −C·d/(α·k) (Thm 3.3) and −C·α²·d/k (Cor 3.2.1), so −log err scales in α "
              "with an exponent between −1 and 2.")
-    source = ("Karhadkar et al. (NeurIPS 2024), Corollary 3.2.1 and Theorem 3.3 [paper]; "
+    source = ("KGMMN24, Corollary 3.2.1 and Theorem 3.3 [paper]; "
               "docs/theory/benign-overfitting.md §1.4, §4 K1")
     bound_roles = {"upper": "kgmmn_benign", "lower": "kgmmn_lower", "iterations": "kgmmn_gd_iterations"}
     # docs/theory/benign-overfitting.md §4 K1: 10 seeds; 12 power the d-trend (docs page)

@@ -57,7 +57,7 @@ class KgmmnGammaTransition(BenignCheck):
     claim = ("In the signal level γ the GD network goes from harmful overfitting (test error ≥ 1/8 when "
              "γ = O(α³/d), Thm 3.4) to benign overfitting (γ = Ω(1/k), Thm 3.2), with the error decreasing in γ·k and "
              "a transition that moves to smaller γ like 1/k as n (k = 0.1n) grows (Figure 2).")
-    source = ("Karhadkar et al. (NeurIPS 2024), Theorems 3.2 and 3.4, Lemmas D.2/D.4, Figure 2 [paper]; "
+    source = ("KGMMN24, Theorems 3.2 and 3.4, Lemmas D.2/D.4, Figure 2 [paper]; "
               "docs/theory/benign-overfitting.md §1.4–1.6, §4 K3")
     version = 3
     bound_roles = {"harmful": "kgmmn_harmful", "harmful_ratio": "kgmmn_harmful_ratio",

@@ -42,7 +42,7 @@ class KgmmnGdConvergence(BenignCheck):
     claim = ("Subgradient GD on the hinge loss (KGMMN network, Assumption 1) stops at zero hinge loss after "
              "T ≤ C‖w*‖²/(ηα²m) iterations and is approximately margin maximising with |𝒜_GD| ≤ C/(α√m): the ratios "
              "T·ηα²m/‖w*‖² and ‖W_T‖_F·α√m/‖w*‖ stay bounded as α → 0 and m → ∞.")
-    source = "Karhadkar et al. (NeurIPS 2024), Theorem 3.1 [paper]; docs/theory/benign-overfitting.md §1.2–1.4, §4 K1"
+    source = "KGMMN24, Theorem 3.1 [paper]; docs/theory/benign-overfitting.md §1.2–1.4, §4 K1"
     version = 2
     bound_roles = {"iterations": "kgmmn_gd_iterations", "margin_factor": "kgmmn_gd_margin_factor"}
 

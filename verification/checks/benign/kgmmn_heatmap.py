@@ -46,7 +46,7 @@ class KgmmnHeatmap(BenignCheck):
     claim = ("With k = 0.1n and γ = 5/n (KGMMN Figure 1) the clean test error depends on d/k only: it falls along "
              "d/n and is flat in n at fixed d/n, while at fixed k it falls with n like exp(−c·d/k); Cor 3.2.1 and "
              "Thm 3.3 bound −log err from both sides by multiples of d/k.")
-    source = ("Karhadkar et al. (NeurIPS 2024), Corollary 3.2.1, Theorem 3.3 and Figure 1 / Appendix F [paper]; "
+    source = ("KGMMN24, Corollary 3.2.1, Theorem 3.3 and Figure 1 / Appendix F [paper]; "
               "docs/theory/benign-overfitting.md §1.6, §4 K2")
     version = 2
     default_seeds = {"quick": 8, "full": 5}  # 8: the quick grid's power (docs page)

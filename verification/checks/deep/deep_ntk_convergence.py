@@ -45,7 +45,7 @@ class DeepNTKConvergence(Check):
     claim = ("The finite-width NTK of the trained matrices W_1..W_L of the AZLS/GLL network (A, B frozen) converges "
              "to the deep recursion Θ_W = Σ_ℓ K_{ℓ−1}·Π_{k≥ℓ} K̇_k as the width grows, with relative Frobenius error "
              "∝ m^(-1/2).")
-    source = ("docs/theory/kernels.md §7 and §10 [derived+checked]; Jacot et al. 2018 / Arora et al. 2019b "
+    source = ("docs/theory/kernels.md §7 and §10 [derived+checked]; JGH18 / ADHLSW19 "
               "[recalled]")
     bound_roles = {"nngp": "kappa", "derivative": "kappa_dot", "step": "deep_ntk_W_step"}
     default_seeds = {"quick": 20, "full": 8}  # 3 seeds left a ±0.35 slope CI (a dropped-K̇ recursion passed)

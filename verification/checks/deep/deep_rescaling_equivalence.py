@@ -34,8 +34,8 @@ class DeepRescalingEquivalence(Check):
              "N(0, 2/m) weights, and the unscaled σ_α with N(0, 2/((1+α²)m)) weights are the same deep network "
              "function as the NTK-parameterised one; gradient descent follows the same trajectory once the step "
              "is converted to η' = s²·η (η_a = η/m, η_b = 2η/m, η_c = 2η/((1+α²)m)).")
-    source = ("docs/theory/convergence.md §6.2 and docs/theory/README.md N2 [derived]; the rescaling trick reported for Guo, "
-              "Li, Lerman (AISTATS 2024) [summary]; AZLS (ICML 2019) initialisation [recalled]")
+    source = ("docs/theory/convergence.md §6.2 and docs/theory/README.md N2 [derived]; the rescaling trick reported for "
+              "GLL24 [summary]; AZLS19 initialisation [recalled]")
     bound_roles = {
         "layer_ntk": "layer_ntk", "layer_rescaled": "layer_rescaled_act", "layer_he": "layer_he_init",
         "layer_plain": "layer_plain_init", "step_rescaled": "eta_rescaled_from_ntk", "step_he": "eta_he_from_ntk",

@@ -36,7 +36,7 @@ class DeepSyntheticExperiment(AlphaSweepCheck):
     claim = ("In GLL's synthetic experiment (a deep network with L = 5 hidden layers of width m = 5000, "
              "bias-coordinate data, full-batch GD with one step size for every α), training converges fastest at "
              "α = −1 and the convergence speed is ordered like c_α.")
-    source = ("Guo, Li, Lerman (AISTATS 2024): experiments support α = −1 [paper, abstract]; L = 5, m = 5000 per the "
+    source = ("GLL24: experiments support α = −1 [paper, abstract]; L = 5, m = 5000 per the "
               "project seed digest [summary]; n, d, η and the number of steps are unknown (chosen here)")
     bound_roles = {"gd_rate": "gll_gd_contraction", "nngp": "kappa", "derivative": "kappa_dot",
                    "step": "deep_ntk_W_step"}

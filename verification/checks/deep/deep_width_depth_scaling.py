@@ -36,8 +36,8 @@ class DeepWidthDepthScaling(Check):
              "1 − F(t+1)/F(t) grows (at least) linearly in the width m, as the bound 1 − Ω(ηδm/(dn²)) says; at a fixed "
              "step it does not decay with the depth L (the bound is L-free at fixed η). In NTK parameterisation the "
              "same runs are width-independent (η_SP = 2η_NTK/m).")
-    source = ("Allen-Zhu, Li, Song (ICML 2019), per-step contraction behind Theorem 1 [recalled]; "
-              "docs/theory/convergence.md §3, §6.5; GLL's depth reading (rate ∝ L) [inferred]")
+    source = ("AZLS19, per-step contraction behind Theorem 1 [recalled]; "
+              "docs/theory/convergence.md §3, §6.5; GLL24's depth reading (rate ∝ L) [inferred]")
     bound_roles = {"gd_contraction": "azls_gd_contraction", "gll_depth": "gll_gd_contraction_depth"}
 
     def params(self, profile: str) -> dict[str, Any]:

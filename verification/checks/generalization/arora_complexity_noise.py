@@ -48,7 +48,7 @@ class AroraComplexityNoise(NoiseExperiment):
     claim = ("Arora et al.'s data-dependent complexity √(2yᵀH⁻¹y/n), with H the network's Gram H̃_α, is the "
              "network's own (finite-width) complexity and grows with the label-noise fraction (synthetic data and "
              "scikit-learn digits); its ranking of the measured test error is reported.")
-    source = ("Arora, Du, Hu, Li, Wang (ICML 2019), Theorem 5.1 and §5 experiments — recalled; leaky-ReLU version "
+    source = ("ADHLW19, Theorem 5.1 and §5 experiments — recalled; leaky-ReLU version "
               "[inferred]: docs/theory/generalization.md §2, docs/theory/convergence.md §2")
     bound_roles = {"complexity": "adhlw_complexity", "gram": "H_tilde"}
 

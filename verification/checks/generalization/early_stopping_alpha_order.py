@@ -46,7 +46,7 @@ class EarlyStoppingAlphaOrder(Check):
     name = "early_stopping_alpha_order"
     claim = ("After a few GD epochs with large n, the test error is ordered like the trajectory bound's training "
              "term, i.e. by c_α with α = −1 lowest (the 'large data and early stopping' setting of GLL's abstract).")
-    source = ("GLL (AISTATS 2024) abstract [paper] and summaries [summary]; ordering from the [inferred] trajectory "
+    source = ("GLL24 abstract [paper] and summaries [summary]; ordering from the [inferred] trajectory "
               "schematic, docs/theory/generalization.md §5.1 and its encoding rule")
     bound_roles = {"training": "traj_training_term"}
     default_seeds = {"quick": 15, "full": 15}

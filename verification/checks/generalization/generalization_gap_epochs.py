@@ -44,8 +44,8 @@ class GeneralizationGapEpochs(Check):
     claim = ("The generalisation gap (test − train logistic loss) grows with the number of GD epochs K and "
              "saturates, like the complexity term of the trajectory bound, ∝ 1 − ρ_α^(K/2): increasing and concave "
              "in K.")
-    source = ("CG20-type trajectory bound with GLL's inferred rate — [inferred] schematic, "
-              "docs/theory/generalization.md §5.1 (Cao & Gu, AAAI 2020, proof shape recalled)")
+    source = ("CG20-type trajectory bound with GLL24's inferred rate — [inferred] schematic, "
+              "docs/theory/generalization.md §5.1 (proof shape recalled)")
     bound_roles = {"gap": "traj_gap_term", "radius": "traj_radius"}
     default_seeds = {"quick": 8, "full": 10}  # 8: the shape statistics' detectable deviation stays below 0.25
     version = 2  # v2: the radius role is tested on the recorded path length

@@ -47,7 +47,7 @@ class AroraDynamics(Check):
     claim = ("GD on a wide two-layer net with small initialisation follows the linearised dynamics "
              "‖y − u(t)‖ ≈ √(Σ_i (1 − ηλ_i)^{2t}(v_iᵀr(0))²) with (λ_i, v_i) the eigenpairs of H̃_α, within an error ε "
              "that vanishes like m^(-1/2).")
-    source = "Arora, Du, Hu, Li, Wang (ICML 2019) Theorem 4.1 [recalled]; docs/theory/convergence.md §2"
+    source = "ADHLW19 Theorem 4.1 [recalled]; docs/theory/convergence.md §2"
     bound_roles = {"kernel": "H_tilde", "mode": "arora_mode_residual", "error": "adhlw_epsilon"}
 
     def params(self, profile: str) -> dict[str, Any]:

@@ -42,8 +42,8 @@ class DuGDBound(Check):
     claim = ("Full-batch GD on a wide two-layer leaky-ReLU net (first layer trained) satisfies "
              "‖y − u(t)‖² ≤ (1 − ηλ₀/2)^t ‖y − u(0)‖² with λ₀ = λ_min of its Gram, and in the kernel regime its "
              "late-phase rate is that of r(t) = (I − ηH̃_α)^t r(0) on its own data, so the rates order like c_α.")
-    source = ("Du, Zhai, Póczos, Singh (ICLR 2019) Theorem 4.1 [recalled]; general activations: Panigrahi–Shetty–"
-              "Goyal (ICLR 2020) [recalled]; kernel-regime rate: docs/theory/convergence.md preamble, §6.3, §6.6")
+    source = ("DZPS19 Theorem 4.1 [recalled]; general activations: PSG20"
+              " [recalled]; kernel-regime rate: docs/theory/convergence.md preamble, §6.3, §6.6")
     bound_roles = {"gd": "du_gd_loss_ratio", "kernel": "H_tilde"}
 
     def params(self, profile: str) -> dict[str, Any]:

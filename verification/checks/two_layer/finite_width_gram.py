@@ -45,7 +45,7 @@ class FiniteWidthGram(Check):
     claim = ("The width-m Gram G ⊙ (DDᵀ)/m of a two-layer leaky-ReLU net at initialisation converges to the "
              "analytic H̃_α: its spectral error falls like m^(-1/2) (DZPS Lemma 3.1) and its mean squared "
              "Frobenius error equals Σ_ij Var(H^(m)_ij) exactly.")
-    source = "Du et al. (ICLR 2019) Lemma 3.1 [recalled]; docs/theory/kernels.md §10 [derived+checked]"
+    source = "DZPS19 Lemma 3.1 [recalled]; docs/theory/kernels.md §10 [derived+checked]"
     bound_roles = {"kernel": "H_tilde", "concentration": "du_gram_concentration", "variance": "gram_entry_variance"}
     version = 2
     default_seeds = {"quick": 12, "full": 5}

@@ -36,7 +36,7 @@ class KernelMonteCarlo(Check):
     name = "kernel_monte_carlo"
     claim = ("The closed-form normalised leaky-ReLU kernels κ̇_α, κ_α, H̃_α = ρκ̇_α, Θ_α = κ_α + ρκ̇_α and the "
              "power series of H̃_α equal the Gaussian expectations that define them, for every α.")
-    source = ("docs/theory/kernels.md §2–§4 [derived+checked]; Cho & Saul 2009 (α = 0); Du et al. ICLR 2019 "
+    source = ("docs/theory/kernels.md §2–§4 [derived+checked]; CS09 (α = 0); DZPS19 "
               "(H^∞); neural-tangents ABRelu")
     bound_roles = {
         "derivative": "kappa_dot",

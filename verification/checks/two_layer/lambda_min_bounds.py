@@ -31,7 +31,7 @@ class LambdaMinBounds(Check):
              "and λ_min(H̃_α) ≤ 1 − |H̃_α(cos θ)| for every pair at angle θ (interlacing); both carry the factor c_α, "
              "so λ_min of a non-smooth leaky ReLU stays polynomially large.")
     source = ("docs/theory/gram-eigenvalues.md §4–§5 and §8 E8–E9 [derived]; the Hermite-tail technique is "
-              "attributed to Panigrahi–Shetty–Goyal (ICLR 2020) by a citing paper")
+              "attributed to PSG20 by a citing paper")
     bound_roles = {"kernel": "H_tilde", "lower": "hermite_tail_lower", "upper": "pair_upper"}
     version = 3  # measure() records the cross-fitted Rayleigh upper end of the λ_min bracket
     default_seeds = {"quick": 2, "full": 5}

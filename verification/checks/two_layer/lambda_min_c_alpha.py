@@ -33,7 +33,7 @@ class LambdaMinCAlpha(Check):
              "lies in the α-free sandwich [c_α λ_min(N)/π, c_α μ*/π] and is largest at α = −1 among the α tried; "
              "the width-m Gram's λ_min agrees with it.")
     source = ("docs/theory/gram-eigenvalues.md §3 (sandwich proposition) and §8 E1–E3 [derived+checked]; "
-              "Panigrahi–Shetty–Goyal (ICLR 2020) for the role of λ_min")
+              "PSG20 for the role of λ_min")
     bound_roles = {"kernel": "H_tilde", "factor": "c_alpha", "lower": "sandwich_lower", "upper": "sandwich_upper"}
     version = 3  # measure() records the cross-fitted Rayleigh upper end of the bracket
 

@@ -32,8 +32,8 @@ class SmoothVsNonsmooth(Check):
     claim = ("On data spanning a low-dimensional subspace, λ_min of the Gram G^∞ is tiny for smooth activations "
              "(tanh, swish: ≤ exp(−C n^{1/(2d')})) and far below the leaky-ReLU family's, whose jump in σ' keeps it "
              "polynomially large; a polynomial activation of degree p has λ_min = 0 once n ≥ C(d'+p, p).")
-    source = ("Panigrahi, Shetty, Goyal (ICLR 2020), abstract [paper]; forms derived in "
-              "docs/theory/gram-eigenvalues.md §6 [derived] — PSG's exact theorems are unknown")
+    source = ("PSG20, abstract [paper]; forms derived in "
+              "docs/theory/gram-eigenvalues.md §6 [derived] — PSG20's exact theorems are unknown")
     bound_roles = {"smooth_upper": "smooth_lowdim_upper", "poly_threshold": "polynomial_rank_threshold"}
     default_seeds = {"quick": 2, "full": 5}
 
