@@ -278,6 +278,13 @@ class Check(ABC):
         ax.axis("off")
         ax.text(0.02, 0.95, f"{self.name}: {decision.verdict.value}\n{decision.reason}", va="top", wrap=True)
 
+    def headline(self, decision: Decision) -> str:
+        """The decisive number in one line, drawn on the figure beside the verdict (verification/figures.py).
+
+        Default: the first clause of the reason that carries a number (the whole reason if none does)."""
+        clauses = [c.strip() for c in decision.reason.replace(" — ", "; ").split("; ") if c.strip()]
+        return next((c for c in clauses if any(ch.isdigit() for ch in c)), decision.reason)
+
     def mutants(self) -> list[Mutant]:
         """Planted wrong bounds this check must flag as violated (at least one per check)."""
         return []

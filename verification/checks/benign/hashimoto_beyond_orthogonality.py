@@ -123,7 +123,8 @@ class HashimotoBeyondOrthogonality(BenignCheck):
             rows = [r for r in recs if r["variant"] == v]
             g = mean_by(rows, ["mu2"], lambda r: max(r["by_step"][step]["err"], 0.5 / params["n_test"]))
             xs = sorted(g)
-            ax1.loglog([x[0] for x in xs], [np.mean(g[x]) for x in xs], "o-", color=f"C{i}", ms=3, label=v)
+            ax1.loglog([x[0] for x in xs], [np.mean(g[x]) for x in xs], "o-", color=f"C{i}", ms=3,
+                       label={"gaussian": "Gaussian", "student_t": "Student-t(5)", "gaussian_spiked": "Gaussian, spiked Σ"}[v])
             br = numeric(bounds_by_role["benign_ratio"], ["n", "mu_norm", "sigma_op", "trace_sigma"])
             xr = [float(br(r["n"], math.sqrt(r["mu2"]), r["sigma_op"], r["trace_sigma"])) for r in rows]
             ax2.loglog(xr, [max(r["by_step"][step]["err"], 0.5 / params["n_test"]) for r in rows], "o", color=f"C{i}",
@@ -133,11 +134,14 @@ class HashimotoBeyondOrthogonality(BenignCheck):
         m2 = np.geomspace(min(params["mu2"]), max(params["mu2"]), 100)
         zp = z_pred(bounds_by_role["error"], m2, np.full_like(m2, params["d"]), np.full_like(m2, params["n"]))
         ax1.loglog(m2, special.ndtr(-zp), "k--", lw=0.8, label="formula (Gaussian, Σ = I)")
-        ax1.set(title=f"network test error, n={params['n']}, d={params['d']}", xlabel="‖μ‖²", ylim=(1e-4, 1))
-        ax1.legend(fontsize=6)
-        ax2.set(title="error vs n‖μ‖⁴/(‖Σ‖Tr Σ)", xlabel="benign ratio")
+        ax1.set(title=f"network test error, n={params['n']}, d={params['d']}", xlabel="signal strength ‖μ‖²",
+                ylabel="test 0-1 error", ylim=(1e-4, 1))
+        ax1.legend(fontsize=8)
+        ax2.set(title="error vs n‖μ‖⁴/(‖Σ‖Tr Σ) (colours as left)", xlabel="benign ratio n‖μ‖⁴/(‖Σ‖Tr Σ)",
+                ylabel="test 0-1 error")
         ax3.axhline(0, color="k", lw=0.8)
-        ax3.set(title="min ⟨y_i x_i, y_k x_k⟩", xlabel="‖μ‖²")
+        ax3.set(title="positive correlation (> 0: all pairs)", xlabel="signal strength ‖μ‖²",
+                ylabel="min over pairs ⟨y_i x_i, y_k x_k⟩")
 
 
 _AGREEMENT_COUNTS = 10  # (b): disagreement on ≥ this many of the n_test test points refutes a linear boundary

@@ -145,11 +145,13 @@ class HashimotoSignalTransition(BenignCheck):
             ax3.semilogx(m2, [np.mean(ga[x]) + 1e-5 for x in xs], "o-", color=f"C{i}", ms=3)
         rho = np.geomspace(0.02, 50, 100)
         ax2.semilogx(rho, rho / (1 + rho), "k--", lw=0.8, label="ρ/(1+ρ) (formula)")
-        ax1.set(title="−log err: linear boundary (dots) vs formula", xlabel="‖μ‖²")
+        ax1.set(title="linear boundary (dots) vs formula (lines)", xlabel="signal strength ‖μ‖²",
+                ylabel="−log test error")
         ax1.legend(fontsize=7)
-        ax2.set(title="z²/‖μ‖² vs n‖μ‖²/Tr Σ", xlabel="n‖μ‖²/Tr Σ")
+        ax2.set(title="normalised z² (colours: n as left)", xlabel="n‖μ‖²/Tr Σ", ylabel="z²/‖μ‖²")
         ax2.legend(fontsize=7)
-        ax3.set(title="fraction sign f ≠ sign⟨w̄,x⟩ (+1e-5)", xlabel="‖μ‖²", yscale="log")
+        ax3.set(title="network vs linear boundary", xlabel="signal strength ‖μ‖²",
+                ylabel="fraction sign f ≠ sign⟨w̄,x⟩ (+10⁻⁵)", yscale="log")
 
 
 def _location_test(clean: Sequence[Mapping[str, Any]], bounds_by_role: Mapping[str, Bound],

@@ -186,8 +186,8 @@ class KgmmnHeatmap(BenignCheck):
             im = ax.imshow(grid, origin="lower", aspect="auto", norm=LogNorm(vmin=1e-3, vmax=0.5), cmap="viridis")
             ax.set_xticks(range(len(ns)), [str(n) for n in ns], fontsize=7)
             ax.set_yticks(range(len(rs)), [f"{r:g}" for r in rs], fontsize=7)
-            ax.set(title=title, xlabel="n", ylabel="d/n")
-            fig.colorbar(im, ax=ax, fraction=0.046)
+            ax.set(title=title, xlabel="number of points n", ylabel="dimension ratio d/n")
+            fig.colorbar(im, ax=ax, fraction=0.046).set_label("clean test 0-1 error", fontsize=8)
         for r_val in rs:
             g = mean_by([r for r in pa if math.isclose(r["d"] / r["n"], r_val, rel_tol=1e-6)], ["n"],
                          lambda r: err_floor(r))
@@ -196,8 +196,8 @@ class KgmmnHeatmap(BenignCheck):
         gb = mean_by([r for r in recs if r["path"] == "b"], ["n"], lambda r: err_floor(r))
         xs = sorted(gb)
         axes[2].semilogy([x[0] for x in xs], [np.mean(gb[x]) for x in xs], "ks--", label="fixed k, d = 4n")
-        axes[2].set(title="error along n", xlabel="n")
-        axes[2].legend(fontsize=6)
+        axes[2].set(title="error along n", xlabel="number of points n", ylabel="clean test 0-1 error")
+        axes[2].legend(fontsize=8)
 
 
 def _sign_test(pa: Sequence[Mapping[str, Any]], up: Bound, level: float) -> tuple[dict[str, Any], float]:

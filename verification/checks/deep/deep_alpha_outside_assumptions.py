@@ -176,5 +176,5 @@ class DeepAlphaOutsideAssumptions(AlphaSweepCheck):
             al, matched, _ = self._matched_prediction(first["vs_c_alpha"][qn])
             if matched is not None:
                 ax.plot(al, matched, "g:", label="∝ c_α (GLL form)")
-                ax.legend(fontsize=6)
+                ax.legend(fontsize=8)
 

@@ -255,8 +255,8 @@ class DeepNTKConvergence(Check):
                 ax1.loglog(w, row, ".", color=line.get_color(), alpha=0.4)
         ref = np.mean([np.mean(list(v.values()), axis=0)[0] for v in errs.values()])
         ax1.loglog(w, ref * (w / w[0]) ** -0.5, "k--", lw=1, label="slope −1/2")
-        ax1.set(title="relative Frobenius error of the finite-width Θ_W", xlabel="width m")
-        ax1.legend(fontsize=6)
+        ax1.set(title="finite-width Θ_W vs analytic", xlabel="width m", ylabel="‖Θ_W^(m) − Θ_W‖_F / ‖Θ_W‖_F")
+        ax1.legend(fontsize=8)
         fits = decision.details.get("fits", {})
         names = list(fits)
         for i, nm in enumerate(names):
@@ -264,6 +264,6 @@ class DeepNTKConvergence(Check):
             ax2.errorbar(i, f["slope"], yerr=[[f["slope"] - f["ci"][0]], [f["ci"][1] - f["slope"]]], fmt="o")
         ax2.axhline(-0.5, color="k", ls="--", lw=1)
         ax2.set_xticks(range(len(names)))
-        ax2.set_xticklabels(names, rotation=45, fontsize=6)
-        ax2.set(title="fitted log-log slope (Bonferroni CI)")
+        ax2.set_xticklabels([nm.replace("alpha=", "α=").replace("depth=", "L=") for nm in names], rotation=45, ha="right")
+        ax2.set(title="fitted slope (dashed: −1/2)", xlabel="configuration", ylabel="log-log slope (Bonferroni CI)")
 

@@ -207,12 +207,15 @@ class DeepRescalingEquivalence(Check):
         unit, meas = pick[0]
         t = np.arange(len(meas["ntk_loss"]))
         ax1.semilogy(t, meas["ntk_loss"], "k-", lw=2, label="NTK, η")
+        words = {"sp_rescaled": "SP rescaled σ̃", "sp_he": "SP He init", "sp_plain": "SP plain σ"}
         for p, row in meas["param"].items():
+            p = words.get(p, p)
             ax1.semilogy(t, row["converted_loss"], "--", label=f"{p}, converted η")
             naive = np.asarray(row["naive_loss"], float)
             ax1.semilogy(t[np.isfinite(naive)], naive[np.isfinite(naive)], ":", lw=1, label=f"{p}, same η")
-        ax1.set(title=f"GD loss ({unit.config})", xlabel="step")
-        ax1.legend(fontsize=6)
+        ax1.set(title=f"GD loss ({unit.config.replace('alpha=', 'α=')})", xlabel="GD step", ylabel="training loss")
+        ax1.set_ylim(top=1e3)  # the diverging same-η runs leave the panel instead of squashing the rest
+        ax1.legend(fontsize=8, loc="upper right")
         for meas in measurements.values():
             base = np.asarray(meas["ntk_loss"], float)
             for row in meas["param"].values():
@@ -220,7 +223,7 @@ class DeepRescalingEquivalence(Check):
                 ax2.semilogy(np.arange(diff.size), np.maximum(diff, 1e-18), lw=0.7, alpha=0.6)
         tol = unit_roundoff_tol(params["m"], params["depth"])
         ax2.axhline(tol * 2.0 ** params["steps"], color="r", ls="--", lw=1, label="tolerance")
-        ax2.set(title="|loss(converted) − loss(NTK)|/loss", xlabel="step")
+        ax2.set(title="converted vs NTK run (all runs)", xlabel="GD step", ylabel="|loss(converted) − loss(NTK)| / loss")
         ax2.legend(fontsize=7)
         table = decision.details.get("table", {})
         labels = list(table)
@@ -230,7 +233,9 @@ class DeepRescalingEquivalence(Check):
                     color="r", label="predicted", zorder=4)
         ax3.set_yscale("log")
         ax3.set_xticks(range(len(labels)))
-        ax3.set_xticklabels([k.replace("|alpha=", " α=") for k in labels], rotation=90, fontsize=5)
-        ax3.set(title="step conversion η'/η")
+        short = {"sp_rescaled": "rescaled", "sp_he": "He", "sp_plain": "plain", "he_from_rescaled": "He/rescaled"}
+        ax3.set_xticklabels([short.get(k.split("|")[0], k.split("|")[0]) + k[len(k.split("|")[0]):].replace("|alpha=", " α=")
+                             for k in labels], rotation=90)
+        ax3.set(title="step conversion η'/η", xlabel="parametrisation and α", ylabel="η'/η")
         ax3.legend(fontsize=7)
 

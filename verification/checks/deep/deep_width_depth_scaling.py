@@ -214,8 +214,9 @@ class DeepWidthDepthScaling(Check):
         axes = fig.subplots(1, 2)
         for ax, sweep, var in zip(axes, ("width", "depth"), ("m (SP, fixed η)", "L (fixed η)"), strict=True):
             xs, ys, _ = self._slopes(measurements, sweep, "late_rate")
-            for x, y in zip(xs, ys, strict=True):
-                ax.loglog(np.exp(x), np.exp(y), "o-", ms=3, alpha=0.7)
+            for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+                ax.loglog(np.exp(x), np.exp(y), "o-", color="C0", ms=3, alpha=0.5,
+                          label="measured (one line per seed)" if i == 0 else None)
             if xs:
                 x0, y0 = np.exp(xs[0][0]), np.exp(np.nanmean([y[0] for y in ys]))
                 grid = np.exp(np.linspace(xs[0][0], xs[0][-1], 20))
@@ -226,5 +227,5 @@ class DeepWidthDepthScaling(Check):
                               label="GLL reading L¹ [inferred]")
                 else:
                     ax.loglog(grid, y0 * (grid / x0) ** 2, "k:", lw=0.8, label="exponent 2 (mutant)")
-            ax.set(title=f"late-phase GD rate vs {var}", xlabel=var)
+            ax.set(title=f"late-phase GD rate vs {var}", xlabel=var, ylabel="late GD rate (−Δlog F per step)")
             ax.legend(fontsize=7)

@@ -270,7 +270,7 @@ class GeneralizationGapEpochs(Check):
             ax1.fill_between(ks, gaps.min(0), gaps.max(0), alpha=0.2, color=line.get_color())
             paths = np.asarray([m["path_length"] for m in ms])
             ax2.plot(paths.mean(0), gaps.mean(0), color=line.get_color(), label=f"α={a:g}")
-        ax1.set(title="gap (test − train logistic loss), mean and range", xlabel="epoch K")
+        ax1.set(title="generalization gap, mean and range", xlabel="epoch K", ylabel="test − train logistic loss")
         ax2.set(title="gap vs path length τ_K = ηΣ‖∇F‖", xlabel="τ_K", ylabel="gap")
         ax1.legend(fontsize=7)
         ax2.legend(fontsize=7)

@@ -224,7 +224,7 @@ class AroraDynamics(Check):
         ax1.semilogy(steps, meas, label="measured ‖y − u(t)‖")
         ax1.semilogy(steps, pred, "--", label="predicted, analytic kernel")
         ax1.semilogy(steps, own, ":", label="predicted, own H^(m)(0)")
-        ax1.set(xlabel="GD step", title=f"α={a:g}, m={w}, seed {unit.seed}")
+        ax1.set(xlabel="GD step t", ylabel="residual norm ‖y − u(t)‖", title=f"α={a:g}, m={w}, seed {unit.seed}")
         ax1.legend(fontsize=7)
         for i, al in enumerate(params["alphas"]):
             pts = [(u.params["m"], self._alpha_term_scale(u, r, bounds_by_role["kernel"]))

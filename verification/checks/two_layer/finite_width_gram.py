@@ -206,6 +206,7 @@ class FiniteWidthGram(Check):
         r = decision.measured
         if "frobenius_mse_ratio" in r:
             ax2.errorbar([0], [r["frobenius_mse_ratio"]], yerr=[3 * r["frobenius_mse_ratio_se"]], fmt="o")
-        ax2.set(xticks=[], ylabel="‖H^(m) − H̃‖_F² / Σ Var", title="Frobenius error vs exact variance (±3 SE)")
+        ax2.set(xticks=[], xlabel="all widths and α pooled", ylabel="‖H^(m) − H̃‖_F² / Σ Var (1 = unbiased)",
+                title="Frobenius error vs exact variance (±3 SE)")
 
 
