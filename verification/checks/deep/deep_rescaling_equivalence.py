@@ -233,9 +233,15 @@ class DeepRescalingEquivalence(Check):
                     color="r", label="predicted", zorder=4)
         ax3.set_yscale("log")
         ax3.set_xticks(range(len(labels)))
-        short = {"sp_rescaled": "rescaled", "sp_he": "He", "sp_plain": "plain", "he_from_rescaled": "He/rescaled"}
-        ax3.set_xticklabels([short.get(k.split("|")[0], k.split("|")[0]) + k[len(k.split("|")[0]):].replace("|alpha=", " α=")
-                             for k in labels], rotation=90)
+        short = {"he_from_rescaled": "He/rescaled", "sp_rescaled": "rescaled", "sp_he": "He", "sp_plain": "plain",
+                 "|alpha=": " α="}
+
+        def words_of(label: str) -> str:
+            for code, word in short.items():
+                label = label.replace(code, word)
+            return label
+
+        ax3.set_xticklabels([words_of(k) for k in labels], rotation=90)
         ax3.set(title="step conversion η'/η", xlabel="parametrisation and α", ylabel="η'/η")
         ax3.legend(fontsize=7)
 
