@@ -203,3 +203,12 @@ def test_check_all_imports_light_and_knows_the_profiles():
     code = "import sys, verification.check_all; print('torch' in sys.modules, 'sympy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False"]
+
+
+def test_version_flag_prints_the_package_version(capsys) -> None:
+    from verification import __version__
+    from verification.check_all import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"leaky-theory {__version__}"

@@ -62,9 +62,12 @@ def _seed(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from verification import __version__
+
     p = _Parser(prog="python -m verification.check_all",
                 description="Check the theory of over-parameterized leaky-ReLU networks against trained networks.")
     p.add_argument("--list", action="store_true", help="list the checks and exit")
+    p.add_argument("--version", action="version", version=f"leaky-theory {__version__}")
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these checks")
     p.add_argument("--profile", default="quick", help=f"one of {', '.join(PROFILES)} (default quick)")
     p.add_argument("--device", default="auto", help="auto (GPU if present), cpu, cuda or cuda:N")
