@@ -507,8 +507,17 @@ def _previous_report(out: Path) -> dict | None:
 
 
 def main_exit() -> None:
-    """Entry point of the ``leaky-theory`` console script (the same as ``python -m verification.check_all``)."""
-    sys.exit(main())
+    """Entry point of the ``leaky-theory`` console script (the same as ``python -m verification.check_all``).
+
+    Output piped into a reader that stops early (``leaky-theory --list | head``) ends quietly with status 141
+    (128 + SIGPIPE, as a shell tool would), not with a BrokenPipeError traceback."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's flush at exit must not fail again
+        sys.exit(141)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -147,9 +147,9 @@ class HashimotoSignalTransition(BenignCheck):
         ax2.semilogx(rho, rho / (1 + rho), "k--", lw=0.8, label="ρ/(1+ρ) (formula)")
         ax1.set(title="linear boundary (dots) vs formula (lines)", xlabel="signal strength ‖μ‖²",
                 ylabel="−log test error")
-        ax1.legend(fontsize=7)
+        ax1.legend(fontsize=8)
         ax2.set(title="normalised z² (colours: n as left)", xlabel="n‖μ‖²/Tr Σ", ylabel="z²/‖μ‖²")
-        ax2.legend(fontsize=7)
+        ax2.legend(fontsize=8)
         ax3.set(title="network vs linear boundary", xlabel="signal strength ‖μ‖²",
                 ylabel="fraction sign f ≠ sign⟨w̄,x⟩ (+10⁻⁵)", yscale="log")
 

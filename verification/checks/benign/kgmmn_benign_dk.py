@@ -181,7 +181,7 @@ class KgmmnBenignDk(BenignCheck):
         ax1.semilogy([x[0] / params["k"] for x in xs], [np.mean(lin[x]) for x in xs], "k:", label="max-margin linear")
         ax1.set(title=f"clean test error, α={params['alpha_ref']}", xlabel="dimension / corrupted labels d/k",
                 ylabel="clean test 0-1 error")
-        ax1.legend(fontsize=7)
+        ax1.legend(fontsize=8)
         asw = [r for r in recs if r["d"] == d_alpha]
         g = mean_by(asw, ["alpha"], lambda r: -math.log(err_floor(r)))
         xs = sorted(g)
@@ -192,7 +192,7 @@ class KgmmnBenignDk(BenignCheck):
         ax2.loglog(a_grid, s_mid * (a_grid / a_mid) ** 2, "g--", lw=0.8, label="∝ α² (Cor 3.2.1)")
         ax2.loglog(a_grid, s_mid * (a_grid / a_mid) ** -1, "r--", lw=0.8, label="∝ 1/α (Thm 3.3)")
         ax2.set(title=f"−log err at d/k = {d_alpha / params['k']:.0f}", xlabel="leaky slope α", ylabel="−log clean test error")
-        ax2.legend(fontsize=7)
+        ax2.legend(fontsize=8)
         tests = [t for t in decision.measured.get("tests", []) if t.get("slope") is not None and t.get("ci")]
         for i, t in enumerate(tests):
             ax3.errorbar(t["slope"], i, xerr=[[t["slope"] - t["ci"][0]], [t["ci"][1] - t["slope"]]], fmt="o",

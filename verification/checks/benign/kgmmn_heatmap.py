@@ -184,8 +184,8 @@ class KgmmnHeatmap(BenignCheck):
             for (n, d), v in g.items():
                 grid[rs.index(round(d / n, 6)), ns.index(n)] = float(np.mean(v))
             im = ax.imshow(grid, origin="lower", aspect="auto", norm=LogNorm(vmin=1e-3, vmax=0.5), cmap="viridis")
-            ax.set_xticks(range(len(ns)), [str(n) for n in ns], fontsize=7)
-            ax.set_yticks(range(len(rs)), [f"{r:g}" for r in rs], fontsize=7)
+            ax.set_xticks(range(len(ns)), [str(n) for n in ns], fontsize=8)
+            ax.set_yticks(range(len(rs)), [f"{r:g}" for r in rs], fontsize=8)
             ax.set(title=title, xlabel="number of points n", ylabel="dimension ratio d/n")
             fig.colorbar(im, ax=ax, fraction=0.046).set_label("clean test 0-1 error", fontsize=8)
         for r_val in rs:

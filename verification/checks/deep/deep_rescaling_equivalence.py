@@ -224,7 +224,7 @@ class DeepRescalingEquivalence(Check):
         tol = unit_roundoff_tol(params["m"], params["depth"])
         ax2.axhline(tol * 2.0 ** params["steps"], color="r", ls="--", lw=1, label="tolerance")
         ax2.set(title="converted vs NTK run (all runs)", xlabel="GD step", ylabel="|loss(converted) − loss(NTK)| / loss")
-        ax2.legend(fontsize=7)
+        ax2.legend(fontsize=8)
         table = decision.details.get("table", {})
         labels = list(table)
         ax3.scatter(range(len(labels)), [table[k]["measured_step_over_eta"] for k in labels], marker="o",
@@ -243,5 +243,5 @@ class DeepRescalingEquivalence(Check):
 
         ax3.set_xticklabels([words_of(k) for k in labels], rotation=90)
         ax3.set(title="step conversion η'/η", xlabel="parametrisation and α", ylabel="η'/η")
-        ax3.legend(fontsize=7)
+        ax3.legend(fontsize=8)
 

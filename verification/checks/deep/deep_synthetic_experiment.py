@@ -123,7 +123,7 @@ class DeepSyntheticExperiment(AlphaSweepCheck):
         for a, cur in decision.details["curves"].items():
             ax1.semilogy(cur["t"], np.asarray(cur["loss"]) / cur["loss"][0], label=f"α={a}")
         ax1.set(title="GD training loss (seed 0)", xlabel="GD step", ylabel="F_t / F_0")
-        ax1.legend(fontsize=7)
+        ax1.legend(fontsize=8)
         res = decision.details["tests"]["gd_average_rate"]
         al = np.asarray(res["alphas"], float)
         ax2.errorbar(al, res["seed_mean"], yerr=res.get("seed_std"), fmt="o-", label="measured average rate")
@@ -131,5 +131,5 @@ class DeepSyntheticExperiment(AlphaSweepCheck):
         i0 = int(np.argmin(np.abs(al)))
         ax2.plot(al, pred / pred[i0] * res["seed_mean"][i0], "r--", label="∝ predicted (c_α)")
         ax2.set(title="average per-step log-decay", xlabel="leaky slope α", ylabel="−Δlog F per step")
-        ax2.legend(fontsize=7)
+        ax2.legend(fontsize=8)
 

@@ -228,4 +228,4 @@ class DeepWidthDepthScaling(Check):
                 else:
                     ax.loglog(grid, y0 * (grid / x0) ** 2, "k:", lw=0.8, label="exponent 2 (mutant)")
             ax.set(title=f"late-phase GD rate vs {var}", xlabel=var, ylabel="late GD rate (−Δlog F per step)")
-            ax.legend(fontsize=7)
+            ax.legend(fontsize=8)

@@ -260,5 +260,5 @@ class AroraBoundVsError(NoiseExperiment):
         for ax in (ax1, ax2):
             ax.axhline(1, color="r", lw=0.8, ls=":", label="vacuous above 1")
             ax.set(yscale="log", xlabel="label-noise fraction p", ylabel="0-1 error / bound value")
-            ax.legend(fontsize=6)
+            ax.legend(fontsize=8)
         ax1.set_title("ADHLW bound value vs noisy test error of the t → ∞ lazy net")

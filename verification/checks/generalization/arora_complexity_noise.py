@@ -285,4 +285,4 @@ class AroraComplexityNoise(NoiseExperiment):
         ax3.axhline(1, color="k", lw=0.8, ls="--")
         ax3.set(title="finite width vs encoded kernel", xlabel="label-noise fraction p",
                 ylabel="yᵀH_m⁻¹y / yᵀH̃⁻¹y")
-        ax1.legend(fontsize=7)
+        ax1.legend(fontsize=8)

@@ -280,4 +280,4 @@ class EarlyStoppingAlphaOrder(Check):
                 ax.fill_between(ks[rec], curves.min(0)[rec], curves.max(0)[rec], alpha=0.15, color=line.get_color())
             ax.axvline(params["early_epoch"], color="k", ls=":", lw=0.8)
             ax.set(xscale="log", title=f"{ds.replace('_', ' ')} (n={ms[0]['n']})", xlabel="epoch", ylabel="test 0-1 error")
-            ax.legend(fontsize=7)
+            ax.legend(fontsize=8)

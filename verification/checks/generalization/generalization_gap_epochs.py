@@ -272,5 +272,5 @@ class GeneralizationGapEpochs(Check):
             ax2.plot(paths.mean(0), gaps.mean(0), color=line.get_color(), label=f"α={a:g}")
         ax1.set(title="generalization gap, mean and range", xlabel="epoch K", ylabel="test − train logistic loss")
         ax2.set(title="gap vs path length τ_K = ηΣ‖∇F‖", xlabel="τ_K", ylabel="gap")
-        ax1.legend(fontsize=7)
-        ax2.legend(fontsize=7)
+        ax1.legend(fontsize=8)
+        ax2.legend(fontsize=8)

@@ -225,11 +225,11 @@ class AroraDynamics(Check):
         ax1.semilogy(steps, pred, "--", label="predicted, analytic kernel")
         ax1.semilogy(steps, own, ":", label="predicted, own H^(m)(0)")
         ax1.set(xlabel="GD step t", ylabel="residual norm ‖y − u(t)‖", title=f"α={a:g}, m={w}, seed {unit.seed}")
-        ax1.legend(fontsize=7)
+        ax1.legend(fontsize=8)
         for i, al in enumerate(params["alphas"]):
             pts = [(u.params["m"], self._alpha_term_scale(u, r, bounds_by_role["kernel"]))
                    for u, r in sorted_select(measurements, alpha=al)]
             ax2.semilogx([p[0] for p in pts], [p[1] for p in pts], "o", color=f"C{i}", label=f"α={al:g}")
         ax2.axhline(1.0, color="k", lw=0.8)
         ax2.set(xlabel="width m", ylabel="ŝ (α-term scale of H^(m)(0))", title="kernel α-term at initialisation")
-        ax2.legend(fontsize=7)
+        ax2.legend(fontsize=8)

@@ -188,11 +188,11 @@ class DuGDBound(Check):
             ax1.semilogy(t, np.asarray(m["loss"]) / m["loss"][0], color=f"C{i}", label=f"α={a:g}")
             ax1.semilogy(t, gd(eta=u.params["eta"], lam=m["lambda0"], t=t), ":", color=f"C{i}")
         ax1.set(xlabel="GD step t", ylabel="L(t)/L(0)", title=f"loss (solid) vs bound (dotted), m={top}")
-        ax1.legend(fontsize=7)
+        ax1.legend(fontsize=8)
         per = decision.measured.get("per_run_log_rate_error", {})
         for i, a in enumerate(params["alphas"]):
             pts = [(int(k.split("m=")[1].split(",")[0]), v) for k, v in per.items() if k.startswith(f"α={a:g},")]
             ax2.semilogx([p[0] for p in pts], [p[1] for p in pts], "o", color=f"C{i}", label=f"α={a:g}")
         ax2.axhline(0.0, color="k", lw=0.8)
         ax2.set(xlabel="width m", ylabel="log(late rate / kernel prediction)", title="late-phase rate vs kernel")
-        ax2.legend(fontsize=7)
+        ax2.legend(fontsize=8)

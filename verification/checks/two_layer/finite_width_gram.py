@@ -201,7 +201,7 @@ class FiniteWidthGram(Check):
             ax1.loglog(ms, mean[0] * (np.asarray(ms) / ms[0]) ** decision.predicted.get("slope_at_most", -0.5), ":",
                        color=line.get_color())
         ax1.set(xlabel="width m", ylabel="‖H^(m) − H̃‖₂/‖H̃‖₂", title="spectral error (dotted: predicted slope)")
-        ax1.legend(fontsize=7)
+        ax1.legend(fontsize=8)
         ax2.axhline(1.0, color="k", lw=0.8)
         r = decision.measured
         if "frobenius_mse_ratio" in r:

@@ -231,4 +231,4 @@ class KernelMonteCarlo(Check):
         ax3.axhline(-zc, color="k", ls="--", lw=0.8)
         ax3.set(title=f"z-scores of κ̇_α (dashed: ±{zc:.3g}, the rule)", xlabel="input correlation ρ",
                 ylabel="z = (MC − formula)/SE")
-        ax1.legend(fontsize=7)
+        ax1.legend(fontsize=8)

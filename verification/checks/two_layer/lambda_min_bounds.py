@@ -152,7 +152,7 @@ class LambdaMinBounds(Check):
             ax1.loglog(ns, [r["lower"] for r in rs], "v", color=f"C{i}", ms=3)
             ax1.loglog(ns, [r["upper"] for r in rs], "^", color=f"C{i}", ms=3)
         ax1.set(xlabel="number of points n", ylabel="λ_min(H̃_α)", title="● λ_min  ▼ Hermite lower  ▲ pair upper")
-        ax1.legend(fontsize=7)
+        ax1.legend(fontsize=8)
         ax2.semilogx([r["theta_min"] for r in rows], [r["lambda_min"] / r["upper"] if r["upper"] > 0 else np.nan
                                                       for r in rows], "o", ms=3,
                      label="λ_min/upper")
@@ -161,4 +161,4 @@ class LambdaMinBounds(Check):
         ax2.axhline(1, color="k", lw=0.8)
         ax2.set(xlabel="smallest pair angle θ_min (rad)", ylabel="ratio (≤ 1 when the bound holds)",
                 title="tightness of both bounds")
-        ax2.legend(fontsize=7)
+        ax2.legend(fontsize=8)

@@ -221,10 +221,10 @@ class SmoothVsNonsmooth(Check):
             ax1.loglog(ns, vals, "o-" if name in params["smooth"] else "s--", color=f"C{i}",
                        label=name.replace("leaky", "leaky α="))
         ax1.set(xlabel="number of points n", ylabel="λ_min of the Gram", title=f"data spanning d'={params['d_sub']} dims")
-        ax1.legend(fontsize=6)
+        ax1.legend(fontsize=8)
         poly = decision.measured.get("poly", [])
         ax2.semilogy([r["n"] for r in poly], [max(r["lambda_min_rel"], 1e-18) for r in poly], "o")
         ax2.axvline(decision.predicted["poly_threshold_n"], color="k", ls="--", label="predicted threshold")
         ax2.axhline(_SINGULAR, color="r", lw=0.8, label="numerical-rank tolerance")
         ax2.set(xlabel="number of points n", ylabel="λ_min/λ_max", title="quadratic activation z + z²")
-        ax2.legend(fontsize=7)
+        ax2.legend(fontsize=8)
