@@ -33,13 +33,32 @@ def _series_colours(ax: Any) -> set[str]:
     return out
 
 
+def _handle_colours(legend: Any) -> set[str]:
+    from matplotlib.colors import to_hex
+
+    out = set()
+    for h in legend.legend_handles:
+        for get in ("get_color", "get_facecolor", "get_edgecolor"):
+            try:
+                c = getattr(h, get)()
+            except (AttributeError, TypeError):
+                continue
+            for col in (c if getattr(c, "ndim", 0) == 2 else [c]):
+                try:
+                    out.add(to_hex(col))
+                except ValueError:
+                    pass
+    return out
+
+
 def figure_problems(fig: Any, verdict: str) -> list[str]:
     """What makes ``fig`` hard to read ([] when nothing)."""
     problems = []
     renderer = fig._get_renderer()
     fig_box = fig.bbox
     panels = [ax for ax in fig.axes if ax.axison and not hasattr(ax, "_colorbar")]
-    legends = [ax for ax in panels if ax.get_legend() is not None] + list(fig.legends)
+    legend_colours = {c for lg in [ax.get_legend() for ax in panels] + list(fig.legends) if lg is not None
+                      for c in _handle_colours(lg)}
     for i, ax in enumerate(panels):
         where = f"panel {i + 1} ({ax.get_title()[:40]!r})"
         has_data = bool(ax.lines or ax.collections or ax.images or ax.patches)
@@ -47,8 +66,9 @@ def figure_problems(fig: Any, verdict: str) -> list[str]:
             problems.append(f"{where}: no x label")
         if has_data and not ax.get_ylabel():
             problems.append(f"{where}: no y label")
-        if len(_series_colours(ax)) >= 2 and ax.get_legend() is None and not legends:
-            problems.append(f"{where}: {len(_series_colours(ax))} colour series and no legend in the figure")
+        unexplained = _series_colours(ax) - legend_colours
+        if len(_series_colours(ax)) >= 2 and ax.get_legend() is None and unexplained:
+            problems.append(f"{where}: colour series {sorted(unexplained)} in no legend of the figure")
         legend_texts = [t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() is not None else []
         for text in (ax.get_title(), ax.get_xlabel(), ax.get_ylabel(), *legend_texts):
             if _CODE_NAME.search(text):

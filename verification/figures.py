@@ -80,9 +80,12 @@ def _log_ticks(axis: Any) -> None:
     if not (lo > 0 and math.isfinite(lo) and math.isfinite(hi) and hi > lo):
         return
     span = math.log10(hi / lo)
-    if span >= 2.5:
+    if span >= 2.5:  # many decades: every label a power of ten, one format along the axis
         axis.set_major_locator(ticker.LogLocator(base=10, numticks=7))
-    elif span >= 0.8:
+        axis.set_major_formatter(ticker.LogFormatterSciNotation(base=10))
+        axis.set_minor_formatter(ticker.NullFormatter())
+        return
+    if span >= 0.8:
         axis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12))
     else:
         axis.set_major_locator(ticker.MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))

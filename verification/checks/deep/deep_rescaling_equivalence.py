@@ -216,11 +216,14 @@ class DeepRescalingEquivalence(Check):
         ax1.set(title=f"GD loss ({unit.config.replace('alpha=', 'α=')})", xlabel="GD step", ylabel="training loss")
         ax1.set_ylim(top=1e3)  # the diverging same-η runs leave the panel instead of squashing the rest
         ax1.legend(fontsize=8, loc="upper right")
+        first = True
         for meas in measurements.values():
             base = np.asarray(meas["ntk_loss"], float)
             for row in meas["param"].values():
                 diff = np.abs(np.asarray(row["converted_loss"], float) - base) / base
-                ax2.semilogy(np.arange(diff.size), np.maximum(diff, 1e-18), lw=0.7, alpha=0.6)
+                ax2.semilogy(np.arange(diff.size), np.maximum(diff, 1e-18), color="0.35", lw=0.7, alpha=0.6,
+                             label="one line per run (floor 10⁻¹⁸)" if first else None)
+                first = False
         tol = unit_roundoff_tol(params["m"], params["depth"])
         ax2.axhline(tol * 2.0 ** params["steps"], color="r", ls="--", lw=1, label="tolerance")
         ax2.set(title="converted vs NTK run (all runs)", xlabel="GD step", ylabel="|loss(converted) − loss(NTK)| / loss")
