@@ -7,6 +7,7 @@ suite makes anyway (``quick_measurements``), so the only cost here is drawing.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -44,10 +45,8 @@ def _handle_colours(legend: Any) -> set[str]:
             except (AttributeError, TypeError):
                 continue
             for col in (c if getattr(c, "ndim", 0) == 2 else [c]):
-                try:
+                with contextlib.suppress(ValueError):  # "none" and other non-colours
                     out.add(to_hex(col))
-                except ValueError:
-                    pass
     return out
 
 
