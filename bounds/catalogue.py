@@ -4,8 +4,9 @@
 >>> [b.name for b in bounds.find(paper="GLL", side="upper")][:2]     # doctest: +SKIP
 >>> bounds.status(alpha=-1, L=2, m=1000, n=50)                        # doctest: +SKIP
 
-Each paper has one canonical short name (:data:`PAPERS`); a bound belongs to the papers whose
-name, authors or arXiv number its ``source`` cites. A bound whose source cites none is the
+Each paper has one canonical short name (:data:`PAPERS`), and every ``source`` (of bounds and of checks)
+cites papers by that name alone ("DZPS19 Theorem 4.1", never "Du et al."; tests/test_paper_names.py);
+a bound belongs to the papers whose name, authors or arXiv number its ``source`` cites. A bound whose source cites none is the
 project's own derivation or encoding (short name ``derived``); its source points into docs/theory.
 """
 
@@ -36,13 +37,23 @@ PAPERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "H25": ("Hashimoto, arXiv 2505.16204 (ICLR 2026)", (r"\bH25\b", r"2505\.16204")),
     "H-lin": ("Hashimoto, arXiv 2501.10538 (Bernoulli, to appear)", (r"\bH-lin\b", r"2501\.10538")),
     "FCB22": ("Frei, Chatterji, Bartlett, COLT 2022", (r"\bFCB22\b", r"Frei, Chatterji")),
+    "CS09": ("Cho & Saul, NeurIPS 2009 (arc-cosine kernels)", (r"\bCS09\b", r"Cho & Saul", r"Cho–Saul")),
+    "JGH18": ("Jacot, Gabriel, Hongler, NeurIPS 2018 (arXiv 1806.07572)", (r"\bJGH18\b", r"Jacot", r"1806\.07572")),
+    "ADHLSW19": ("Arora, Du, Hu, Li, Salakhutdinov, Wang, NeurIPS 2019 (arXiv 1904.11955)",
+                 (r"\bADHLSW19\b", r"Salakhutdinov", r"1904\.11955")),
 }
+
+
+def key_pattern(key: str) -> str:
+    """The regular expression of a canonical short name as a word of a source string ("GLL24", "H-lin")."""
+    return rf"(?<![\w-]){re.escape(key)}(?![\w-])"
 
 
 def papers_of(bound: Bound) -> list[str]:
     """Canonical short names of the papers ``bound``'s source cites (``["derived"]`` if none)."""
     text = f"{bound.source} {bound.notes}"
-    found = [key for key, (_, pats) in PAPERS.items() if any(re.search(p, text) for p in pats)]
+    found = [key for key, (_, pats) in PAPERS.items()
+             if re.search(key_pattern(key), text) or any(re.search(p, text) for p in pats)]
     return found or ["derived"]
 
 

@@ -203,3 +203,24 @@ def test_check_all_imports_light_and_knows_the_profiles():
     code = "import sys, verification.check_all; print('torch' in sys.modules, 'sympy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False"]
+
+
+def test_version_flag_prints_the_package_version(capsys) -> None:
+    from verification import __version__
+    from verification.check_all import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.strip() == f"leaky-theory {__version__}"
+
+
+def test_a_reader_that_stops_early_ends_the_run_quietly() -> None:
+    """``leaky-theory --explain NAME | head -1``: status 141 (SIGPIPE), no BrokenPipeError traceback."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "verification.check_all", "--explain", "du_gd_bound"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    proc.stdout.close()  # the reader is gone before the first line is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and "Traceback" not in err, err

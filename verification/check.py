@@ -287,6 +287,19 @@ class Check(ABC):
 
         return missing(params)
 
+    def headline(self, decision: Decision) -> str:
+        """The decisive number in one line, drawn on the figure beside the verdict (verification/figures.py).
+
+        Default: the reason's clauses that carry a number, as many as fit in two lines (the reason if none does)."""
+        clauses = [c.strip() for c in decision.reason.replace(" — ", "; ").split("; ") if c.strip()]
+        numeric = [c for c in clauses if any(ch.isdigit() for ch in c)]
+        out = numeric[:1]
+        for c in numeric[1:]:
+            if len("; ".join([*out, c])) > 240:
+                break
+            out.append(c)
+        return "; ".join(out) if out else decision.reason
+
     def mutants(self) -> list[Mutant]:
         """Planted wrong bounds this check must flag as violated (at least one per check)."""
         return []

@@ -63,9 +63,12 @@ def _seed(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from verification import __version__
+
     p = _Parser(prog="python -m verification.check_all",
                 description="Check the theory of over-parameterized leaky-ReLU networks against trained networks.")
     p.add_argument("--list", action="store_true", help="list the checks and exit")
+    p.add_argument("--version", action="version", version=f"leaky-theory {__version__}")
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these checks")
     p.add_argument("--profile", default="quick", help=f"one of {', '.join(PROFILES)} (default quick)")
     p.add_argument("--device", default="auto", help="auto (GPU if present), cpu, cuda or cuda:N")
@@ -539,8 +542,17 @@ def _previous_report(out: Path) -> dict | None:
 
 
 def main_exit() -> None:
-    """Entry point of the ``leaky-theory`` console script (the same as ``python -m verification.check_all``)."""
-    sys.exit(main())
+    """Entry point of the ``leaky-theory`` console script (the same as ``python -m verification.check_all``).
+
+    Output piped into a reader that stops early (``leaky-theory --list | head``) ends quietly with status 141
+    (128 + SIGPIPE, as a shell tool would), not with a BrokenPipeError traceback."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's flush at exit must not fail again
+        sys.exit(141)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -138,16 +138,14 @@ def _draw(check: Check, measured: Mapping[str, Any], decision: Any, by_role: Map
 
 def make_figure(check: Check, measured: Mapping[str, Any], decision: Any, by_role: Mapping[str, Bound],
                 params: Mapping[str, Any], text_only: bool = False) -> Any:
-    """The check's figure as a :class:`matplotlib.figure.Figure`, titled with its verdict and reason
-    (``text_only``: the base class's text summary, for a check that measured nothing)."""
+    """The check's figure as a :class:`matplotlib.figure.Figure`: the check's panels in the house style, titled
+    with the check and its paper, and the verdict with its decisive number on the figure (verification/figures.py);
+    ``text_only``: the base class's text summary, for a check that measured nothing."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(11, 4.2))
+    from .figures import apply_style
+
+    fig = Figure(figsize=(11, 4.6))
     (Check.plot if text_only else type(check).plot)(check, fig, measured, decision, by_role, params)
-    fig.suptitle(f"{check.name} — {decision.verdict.value}: {_short(decision.reason)}", fontsize=10)
-    fig.tight_layout()
+    apply_style(fig, check, decision)
     return fig
-
-
-def _short(text: str, width: int = 110) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"

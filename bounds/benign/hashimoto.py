@@ -40,8 +40,8 @@ __all__ = [
     "isotropic_weak_log_error",
 ]
 
-_HLIN = "Hashimoto, arXiv 2501.10538 (Bernoulli, to appear)"
-_H25 = "Hashimoto, arXiv 2505.16204 (ICLR 2026)"
+_HLIN = "H-lin"
+_H25 = "H25"
 
 
 # ============================================================================ Hashimoto: linear companion

@@ -57,7 +57,7 @@ __all__ = [
     "kgmmn_wstar_signal",
 ]
 
-_KG = "Karhadkar, George, Murray, Montúfar, Needell (NeurIPS 2024)"
+_KG = "KGMMN24"
 
 
 # ============================================================================ KGMMN hidden constants

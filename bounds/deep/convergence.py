@@ -81,8 +81,8 @@ __all__ = [
 ]
 
 _CONV = "docs/theory/convergence.md"
-_AZ = "Allen-Zhu, Li, Song (ICML 2019, arXiv 1811.03962)"
-_GLL = "Guo, Li, Lerman (AISTATS 2024, arXiv 2402.11942)"
+_AZ = "AZLS19"
+_GLL = "GLL24"
 
 
 def leaky_expr(z: sp.Expr, a: sp.Expr = alpha) -> sp.Expr:
@@ -254,7 +254,7 @@ _GLL_RATE = C_ALPHA * eta * delta * m / (d * n**2)
 gll_gradient_lower = define(
     "gll_gradient_lower", C_gll_grad_lo * C_ALPHA * delta * m / (d * n**2),
     quantity="‖∇F(W)‖_F²/F(W) near initialisation (GLL network, rescaled leaky ReLU)",
-    source=f"{_CONV} §6.4: AZLS Theorem 3 with g_α² = c_α from {_GLL} Lemma 4.2 — inferred",
+    source=f"{_CONV} §6.4: AZLS19 Theorem 3 with g_α² = c_α from {_GLL} Lemma 4.2 — inferred",
     provenance=Provenance.INFERRED, side=Side.LOWER, domain=(*_SEP, *_ALPHA, _GD_WIDTH), assumptions=_DATA,
     untestable=('a proof lemma with a hidden constant; its consequence, the c_α-ordering of the GD rate, is decided through '
                 'gll_gd_contraction'),
@@ -263,7 +263,7 @@ gll_gradient_lower = define(
 gll_gd_contraction = define(
     "gll_gd_contraction", 1 - C_gll_rate * _GLL_RATE,
     quantity="F(W^(t+1))/F(W^(t)) for one full-batch GD step, rescaled leaky ReLU σ̃_α",
-    source=f"{_CONV} §6.4: AZLS contraction with δ → c_α·δ; the exact statement of {_GLL} is unknown — inferred",
+    source=f"{_CONV} §6.4: AZLS19 contraction with δ → c_α·δ; the exact statement of {_GLL} is unknown — inferred",
     provenance=Provenance.INFERRED, side=Side.UPPER, domain=(*_SEP, *_ALPHA, _GD_WIDTH, _GD_STEP),
     assumptions=_DATA,
     notes="α enters only through c_α = (1−α)²/(1+α²): fastest at α = −1 (alpha_derivative_analysis); the ratio "
@@ -340,7 +340,7 @@ layer_rescaled_act = define(
 layer_he_init = define(
     "layer_he_init", leaky_expr(sp.sqrt(2) * z_pre / sp.sqrt(m)) / sp.sqrt(1 + alpha**2),
     quantity="one unit, reading (b): σ_α(W_b h)/√(1+α²) with W_b = √2·w/√m ~ N(0, 2/m) (AZLS's init verbatim)",
-    source=f"{_CONV} §6.2 (b); GLL's rescaled activation per the project seed digest [summary]",
+    source=f"{_CONV} §6.2 (b); GLL24's rescaled activation per the project seed digest [summary]",
     provenance=Provenance.DERIVED,
 )
 

@@ -40,7 +40,7 @@ deep_ntk_W_step = define(
     "deep_ntk_W_step", (ntk_prev + kern_prev) * kern_dot,
     quantity="S_ℓ, the W-only NTK after layer ℓ, from S_{ℓ−1} (ntk_prev), K_{ℓ−1} (kern_prev) and "
              "K̇_ℓ = κ̇_α(K_{ℓ−1}) (kern_dot); S_0 = 0, Θ_W = S_L",
-    source=f"{_K7}: Θ_W = Σ_ℓ K_{{ℓ−1}}·Π_{{k≥ℓ}} K̇_k written as a recursion (AZLS/GLL architecture, "
+    source=f"{_K7}: Θ_W = Σ_ℓ K_{{ℓ−1}}·Π_{{k≥ℓ}} K̇_k written as a recursion (AZLS19/GLL24 architecture, "
            "A and B frozen)",
     provenance=Provenance.DERIVED_CHECKED, side=Side.EXACT,
     notes="differs from the all-layers recursion Θ_h = Θ_{h−1}·Σ̇^(h) + Σ^(h) (docs/theory/kernels.md §6): the NNGP "
@@ -78,7 +78,7 @@ def deep_ntk_W_bound(depth: int, average: bool = False) -> Bound:
         name, theta_W_expr(depth, average),
         quantity=f"Θ_W(ρ) for L = {depth} trained matrices W_1..W_L, A and B frozen"
                  + (", divided by L (layer average)" if average else ""),
-        source=f"{_K7} (AZLS / Guo–Li–Lerman architecture; recursion deep_ntk_W_step over kappa, kappa_dot)",
+        source=f"{_K7} (AZLS19 / GLL24 architecture; recursion deep_ntk_W_step over kappa, kappa_dot)",
         provenance=Provenance.DERIVED_CHECKED, side=Side.EXACT, domain=(rho >= -1, rho <= 1),
         notes=f"Θ_W(1) = {1 if average else depth}; the finite-width kernel of empirical.deep.network.DeepLeakyNet "
               "converges to it like m^(-1/2)",

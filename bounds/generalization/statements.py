@@ -85,7 +85,7 @@ C_adhlw = hidden_constant("C_adhlw", "O(·) constant of the ADHLW Thm 5.1 confid
 C_adhlw_steps = hidden_constant("C_adhlw_steps", "Ω(·) constant of the ADHLW step count "
                                                  "t ≥ Ω(log(n/p_fail)/(ηλ_0))")
 
-_ADHLW_SRC = "Arora, Du, Hu, Li, Wang (ICML 2019), Theorem 5.1 — recalled"
+_ADHLW_SRC = "ADHLW19, Theorem 5.1 — recalled"
 
 adhlw_complexity = define(
     "adhlw_complexity", sp.sqrt(2 * quad_y / n),
@@ -143,7 +143,7 @@ C_cg19_conf = hidden_constant("C_cg19_conf", "O(·) constant of the CG19 confide
 C_cg19_width = hidden_constant("C_cg19_width", "Õ(poly(R, L)) factor of the CG19 width m* = Õ(poly(R,L))·n⁷·"
                                                "log(1/p_fail)")
 
-_CG19_SRC = "Cao & Gu (NeurIPS 2019, arXiv 1905.13210)"
+_CG19_SRC = "CG19"
 _CG19_DOMAIN = (p_fail <= sp.exp(-1), m >= C_cg19_width * n**7 * sp.log(1 / p_fail))
 
 cg19_ntrf_bound = define(
@@ -209,15 +209,15 @@ _PARTS = trajectory_parts(C_ALPHA, G_ALPHA)
 #: per-step contraction amount C_rate·η·c_α·δm/(dn²); ρ_α = 1 − RATE
 RATE = _PARTS["rate"]
 _ALPHA_DOMAIN = (alpha >= -1, alpha < 1)
-_TRAJ_SRC = ("CG20-type trajectory bound (Cao & Gu, AAAI 2020, arXiv 1902.01384: proof shape recalled) with "
-             "GLL's inferred rate — a schematic, NOT GLL's bound (unknown)")
+_TRAJ_SRC = ("CG20-type trajectory bound (proof shape recalled) with "
+             "GLL24's inferred rate — a schematic, NOT GLL24's bound (unknown)")
 _TRAJ_NOTES = ("[inferred] schematic: use it to explore regimes and to phrase orderings, never for absolute values; "
                "whether α = −1 loses elsewhere depends on how the jump constants enter Comp (unknown: p_jump)")
 
 traj_training_term = define(
     "traj_training_term", _PARTS["training"],
     quantity="training loss F̂_K(α) after K full-batch GD epochs (inferred GLL rate)",
-    source=f"{_GEN} §5.1 training term; rate from docs/theory/convergence.md §6.4 (AZLS with δ → c_α·δ) [inferred]",
+    source=f"{_GEN} §5.1 training term; rate from docs/theory/convergence.md §6.4 (AZLS19 with δ → c_α·δ) [inferred]",
     provenance=Provenance.INFERRED, side=Side.APPROX,
     domain=(*_ALPHA_DOMAIN, RATE < 1),
     notes="decreasing in c_α at every K ≥ 1, hence ordered by c_α with α = −1 smallest [derived]",

@@ -43,7 +43,7 @@ _STEP = eta <= C_du_step * lam / n**2
 du_width = define(
     "du_width", C_du_width * n**6 / (lam**4 * p_fail**3),
     quantity="width m that DZPS Thm 4.1 requires",
-    source="Du, Zhai, Póczos, Singh (ICLR 2019), Theorem 4.1 (and Thm 3.2) — recalled",
+    source="DZPS19, Theorem 4.1 (and Thm 3.2) — recalled",
     provenance=Provenance.RECALLED, side=Side.LOWER,
     notes="λ = λ_min of the network's Gram (DZPS: λ_0 = λ_min(H^∞)); hidden constant C_du_width",
     untestable=('a sufficient width with a hidden constant C_du_width: every finite run is consistent with some '
@@ -54,7 +54,7 @@ du_width = define(
 du_step_size = define(
     "du_step_size", C_du_step * lam / n**2,
     quantity="step size η that DZPS Thm 4.1 allows",
-    source="Du, Zhai, Póczos, Singh (ICLR 2019), Theorem 4.1 — recalled",
+    source="DZPS19, Theorem 4.1 — recalled",
     provenance=Provenance.RECALLED, side=Side.UPPER,
     notes="in practice η is limited by 2/λ_max ≈ O(d/n), far larger than this (docs/theory/convergence.md §1)",
     untestable=('a sufficient step size with a hidden constant C_du_step: runs at larger η also converge and any '
@@ -64,8 +64,8 @@ du_step_size = define(
 du_gd_loss_ratio = define(
     "du_gd_loss_ratio", (1 - eta * lam / 2) ** t,
     quantity="‖y − u(t)‖²/‖y − u(0)‖² after t full-batch GD steps",
-    source="Du, Zhai, Póczos, Singh (ICLR 2019), Theorem 4.1 — recalled; leaky-ReLU form with "
-           "λ = λ_min(H̃_α) via Panigrahi–Shetty–Goyal (ICLR 2020) [recalled]",
+    source="DZPS19, Theorem 4.1 — recalled; leaky-ReLU form with "
+           "λ = λ_min(H̃_α) via PSG20 [recalled]",
     provenance=Provenance.RECALLED, side=Side.UPPER,
     domain=(eta * lam < 2, _WIDTH, _STEP),
     assumptions=("unit-norm inputs, no two parallel", "|y_i| ≤ C", "w_r(0) ~ N(0, I), a_r ~ Unif{±1} fixed",
@@ -77,7 +77,7 @@ du_gd_loss_ratio = define(
 du_gradient_flow_loss_ratio = define(
     "du_gradient_flow_loss_ratio", sp.exp(-lam * tau),
     quantity="‖y − u(τ)‖²/‖y − u(0)‖² under gradient flow for time τ",
-    source="Du, Zhai, Póczos, Singh (ICLR 2019), Theorem 3.2 — recalled",
+    source="DZPS19, Theorem 3.2 — recalled",
     provenance=Provenance.RECALLED, side=Side.UPPER, domain=(_WIDTH,),
     notes="DZPS state exp(−λ_0 τ) with λ_0 = λ_min(H^∞) = λ_min(H̃_0)/2 for unscaled ReLU",
     untestable=('a gradient-flow statement: GD runs only approximate the flow to O(η·λ_max) per step; its '
@@ -87,7 +87,7 @@ du_gradient_flow_loss_ratio = define(
 du_iterations = define(
     "du_iterations", C_du_iter * n**2 / lam**2 * sp.log(1 / eps),
     quantity="GD iterations to reach loss ratio ε with η ∝ λ/n²",
-    source="Du, Zhai, Póczos, Singh (ICLR 2019), consequence of Theorem 4.1 — recalled",
+    source="DZPS19, consequence of Theorem 4.1 — recalled",
     provenance=Provenance.RECALLED, side=Side.UPPER, domain=(eps < 1,),
     untestable=('an upper bound with a hidden constant whose n²/λ² factor is the worst case of the step size η = '
                 'O(λ/n²); at affordable step sizes T ∝ 1/(ηλ), so no finite run contradicts it; the late linear '
@@ -97,7 +97,7 @@ du_iterations = define(
 arora_mode_residual = define(
     "arora_mode_residual", (1 - eta * lam_i) ** t * sp.Abs(proj),
     quantity="|v_iᵀ(y − u(t))|, the residual along eigenvector v_i of the Gram (λ_i its eigenvalue)",
-    source="Arora, Du, Hu, Li, Wang (ICML 2019), Theorem 4.1 — recalled: "
+    source="ADHLW19, Theorem 4.1 — recalled: "
            "‖y − u(t)‖ = √(Σ_i (1 − ηλ_i)^{2t}(v_iᵀy)²) ± ε",
     provenance=Provenance.RECALLED, side=Side.APPROX, domain=(eta * lam_i < 2,),
     assumptions=("small initialisation κ_init so that u(0) ≈ 0", "m large, η = O(λ_0/n²)"),
@@ -109,7 +109,7 @@ C_adhlw = hidden_constant("C_adhlw", "constant of ADHLW's width requirement m = 
 adhlw_epsilon = define(
     "adhlw_epsilon", C_adhlw * n ** sp.Rational(7, 2) / (lam**2 * kappa_init * p_fail**2 * sp.sqrt(m)),
     quantity="ε, the error of ‖y − u(t)‖ ≈ √(Σ_i (1 − ηλ_i)^{2t}(v_iᵀy)²) that width m guarantees",
-    source="Arora, Du, Hu, Li, Wang (ICML 2019), Theorem 4.1 width condition m = Ω(n⁷/(λ_0⁴κ²p⁴ε²)) — recalled, "
+    source="ADHLW19, Theorem 4.1 width condition m = Ω(n⁷/(λ_0⁴κ²p⁴ε²)) — recalled, "
            "solved for ε",
     provenance=Provenance.RECALLED, side=Side.UPPER,
     notes="the testable prediction is ε ∝ m^(-1/2); the n, λ, κ powers are loose worst-case exponents",
@@ -130,7 +130,7 @@ linearized_log_loss_slope = define(
 du_gram_concentration = define(
     "du_gram_concentration", C_du_conc * n * sp.sqrt(sp.log(n / p_fail) / m),
     quantity="‖H(0) − H^∞‖₂, the spectral distance of the width-m Gram at initialisation from its limit",
-    source="Du, Zhai, Póczos, Singh (ICLR 2019), Lemma 3.1 — recalled (entrywise Hoeffding + Frobenius norm); "
+    source="DZPS19, Lemma 3.1 — recalled (entrywise Hoeffding + Frobenius norm); "
            f"{_CONV.replace('docs/theory/convergence.md', 'docs/theory/kernels.md')} §10",
     provenance=Provenance.RECALLED, side=Side.UPPER, domain=(p_fail < 1, n >= 2),
     notes="holds w.p. ≥ 1 − p_fail; the testable prediction is the m^(-1/2) rate (exponent in m), not C_du_conc",

@@ -40,8 +40,8 @@ hermite_tail_lower = define(
     "hermite_tail_lower",
     C_ALPHA / (2 * sp.pi) * arcsin_tail(J),
     quantity="λ_min(H̃_α) for n unit-norm inputs with separation δ_PSG ≥ δ",
-    source=f"{_GE} §5 (Hermite tail + Gershgorin; technique attributed to Panigrahi–Shetty–Goyal, "
-           "ICLR 2020, by a citing paper)",
+    source=f"{_GE} §5 (Hermite tail + Gershgorin; technique attributed to PSG20 "
+           "by a citing paper)",
     provenance=Provenance.DERIVED, side=Side.LOWER,
     domain=((n - 1) * _RHO_MAX ** (2 * J + 2) <= sp.Rational(1, 2), delta <= sp.sqrt(2), n >= 2),
     notes="arcsin_tail(J) = Σ_{j≥J} b_j = π/2 − Σ_{j<J} b_j (see rho_arcsin_series_tail); valid for "
@@ -106,7 +106,7 @@ smooth_lowdim_upper = define(
     "smooth_lowdim_upper", sp.exp(-C_smooth * n ** (1 / (2 * d_sub))),
     quantity="λ_min(G^∞) for tanh or swish on data spanning d_sub dimensions",
     source=f"{_GE} §6 (truncated Mehler series of rank < n; stretched-exponential Hermite decay). "
-           "Panigrahi–Shetty–Goyal (ICLR 2020) abstract: λ_min 'can be exponentially small' for smooth "
+           "PSG20 abstract: λ_min 'can be exponentially small' for smooth "
            "activations on low-dimensional data; their exact bound is unknown",
     provenance=Provenance.DERIVED, side=Side.UPPER,
     notes="hidden constant C_smooth; test only that λ_min decays faster than any power of n at fixed "

@@ -55,7 +55,7 @@ c_alpha = define(
     "c_alpha", C_ALPHA,
     quantity="c_α, squared normalised jump of σ̃'_α at 0",
     source=f"{_KERNELS} §3 (c := (a−b)²/(a²+b²)); equals g_α² with g_α = (1−α)/√(1+α²), the factor "
-           "reported for Guo–Li–Lerman (AISTATS 2024) Lemmas 4.1/4.2",
+           "reported for GLL24 Lemmas 4.1/4.2",
     provenance=Provenance.DERIVED_CHECKED,
     notes="global maximum 2 at α = −1 over ℝ; decreasing on [−1, 1]; c_α = c_{1/α}",
 )
@@ -76,15 +76,15 @@ kappa_dot = define(
 kappa = define(
     "kappa", (1 - C_ALPHA / 2) * rho + (C_ALPHA / _pi) * (sp.sqrt(1 - rho**2) + rho * sp.asin(rho)),
     quantity="κ_α(ρ) = c_σ·E[σ_α(u)σ_α(v)], normalised NNGP kernel",
-    source=f"{_KERNELS} §3 table; α = 0 is the Cho–Saul arc-cosine kernel of degree 1",
+    source=f"{_KERNELS} §3 table; α = 0 is the CS09 arc-cosine kernel of degree 1",
     provenance=Provenance.DERIVED_CHECKED, domain=_RHO_DOMAIN,
 )
 
 H_tilde = define(
     "H_tilde", rho * (1 - C_ALPHA * _theta / _pi),
     quantity="H̃_α(ρ) = ρ·κ̇_α(ρ), normalised first-layer Gram (only the first layer trained)",
-    source=f"{_KERNELS} §3; = the G^∞ of Panigrahi–Shetty–Goyal (ICLR 2020) for leaky ReLU; "
-           "α = 0 gives 2·H^∞ of Du et al. (ICLR 2019)",
+    source=f"{_KERNELS} §3; = the G^∞ of PSG20 for leaky ReLU; "
+           "α = 0 gives 2·H^∞ of DZPS19",
     provenance=Provenance.DERIVED_CHECKED, domain=_RHO_DOMAIN,
 )
 
@@ -121,9 +121,9 @@ E_dsigma2_dsigma2 = define(
 
 H_inf_dzps = define(
     "H_inf_dzps", rho * (_pi - _theta) / (2 * _pi),
-    quantity="H^∞_ij of Du et al.: E_w[ρ·1{wᵀx_i ≥ 0, wᵀx_j ≥ 0}] (unscaled ReLU)",
-    source="Du, Zhai, Póczos, Singh (ICLR 2019), §3 (definition of H^∞); closed form: "
-           f"{_KERNELS} §3 'Relation to DZPS'",
+    quantity="H^∞_ij of DZPS19: E_w[ρ·1{wᵀx_i ≥ 0, wᵀx_j ≥ 0}] (unscaled ReLU)",
+    source="DZPS19, §3 (definition of H^∞); closed form: "
+           f"{_KERNELS} §3 (link to DZPS19)",
     provenance=Provenance.DERIVED_CHECKED, domain=_RHO_DOMAIN, notes="= H_tilde at α = 0, divided by 2",
 )
 

@@ -38,7 +38,7 @@ class HashimotoBeyondOrthogonality(BenignCheck):
     claim = ("With d ≍ n (far from near-orthogonality), the isotropic Gaussian error still follows "
              "Φ(−‖μ‖²/√(‖μ‖² + d/n)); wherever the data are positively correlated (⟨y_i x_i, y_k x_k⟩ ≥ 0 for all "
              "pairs) GD converges in direction to a linear boundary, for Gaussian and Student-t noise and spiked Σ.")
-    source = ("Hashimoto, arXiv 2505.16204, Theorem 4.8 (positively correlated data) and Thms 6.2/6.3 [summary]; "
+    source = ("H25, Theorem 4.8 (positively correlated data) and Thms 6.2/6.3 [summary]; "
               "H-lin Theorem 1 [paper: poster]; docs/theory/benign-overfitting.md §2, §4 H2")
     bound_roles = {"error": "isotropic_error", "benign_ratio": "h25_benign_ratio"}
     default_seeds = {"quick": 4, "full": 5}  # 4: the Φ-argument power (docs page)
@@ -124,7 +124,8 @@ class HashimotoBeyondOrthogonality(BenignCheck):
             rows = [r for r in recs if r["variant"] == v]
             g = mean_by(rows, ["mu2"], lambda r: max(r["by_step"][step]["err"], 0.5 / params["n_test"]))
             xs = sorted(g)
-            ax1.loglog([x[0] for x in xs], [np.mean(g[x]) for x in xs], "o-", color=f"C{i}", ms=3, label=v)
+            ax1.loglog([x[0] for x in xs], [np.mean(g[x]) for x in xs], "o-", color=f"C{i}", ms=3,
+                       label={"gaussian": "Gaussian", "student_t": "Student-t(5)", "gaussian_spiked": "Gaussian, spiked Σ"}[v])
             br = numeric(bounds_by_role["benign_ratio"], ["n", "mu_norm", "sigma_op", "trace_sigma"])
             xr = [float(br(r["n"], math.sqrt(r["mu2"]), r["sigma_op"], r["trace_sigma"])) for r in rows]
             ax2.loglog(xr, [max(r["by_step"][step]["err"], 0.5 / params["n_test"]) for r in rows], "o", color=f"C{i}",
@@ -134,11 +135,14 @@ class HashimotoBeyondOrthogonality(BenignCheck):
         m2 = np.geomspace(min(params["mu2"]), max(params["mu2"]), 100)
         zp = z_pred(bounds_by_role["error"], m2, np.full_like(m2, params["d"]), np.full_like(m2, params["n"]))
         ax1.loglog(m2, special.ndtr(-zp), "k--", lw=0.8, label="formula (Gaussian, Σ = I)")
-        ax1.set(title=f"network test error, n={params['n']}, d={params['d']}", xlabel="‖μ‖²", ylim=(1e-4, 1))
-        ax1.legend(fontsize=6)
-        ax2.set(title="error vs n‖μ‖⁴/(‖Σ‖Tr Σ)", xlabel="benign ratio")
+        ax1.set(title=f"network test error, n={params['n']}, d={params['d']}", xlabel="signal strength ‖μ‖²",
+                ylabel="test 0-1 error", ylim=(1e-4, 1))
+        ax1.legend(fontsize=8)
+        ax2.set(title="error vs n‖μ‖⁴/(‖Σ‖Tr Σ) (colours as left)", xlabel="benign ratio n‖μ‖⁴/(‖Σ‖Tr Σ)",
+                ylabel="test 0-1 error")
         ax3.axhline(0, color="k", lw=0.8)
-        ax3.set(title="min ⟨y_i x_i, y_k x_k⟩", xlabel="‖μ‖²")
+        ax3.set(title="positive correlation (> 0: all pairs)", xlabel="signal strength ‖μ‖²",
+                ylabel="min over pairs ⟨y_i x_i, y_k x_k⟩")
 
 
 _AGREEMENT_COUNTS = 10  # (b): disagreement on ≥ this many of the n_test test points refutes a linear boundary

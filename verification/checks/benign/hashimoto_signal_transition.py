@@ -41,7 +41,7 @@ class HashimotoSignalTransition(BenignCheck):
     claim = ("A leaky-ReLU network (a_j = ±1/√m, exponential loss, GD from tiny initialisation) on the isotropic "
              "Gaussian mixture converges in direction to a linear boundary whose clean test error follows "
              "Φ(−‖μ‖²/√(‖μ‖² + d/n)): −log err ≈ n‖μ‖⁴/(2d) below and ≈ ‖μ‖²/2 above the transition n‖μ‖² ≈ Tr Σ.")
-    source = ("Hashimoto, arXiv 2505.16204, Theorems 4.8/5.1 [summary] via the derived heuristic of "
+    source = ("H25, Theorems 4.8/5.1 [summary] via the derived heuristic of "
               "docs/theory/benign-overfitting.md §2.3 [derived+checked]; transition location from H-lin [inferred]; §4 H1")
     bound_roles = {"error": "isotropic_error", "transition": "h25_transition_ratio"}
     default_seeds = {"quick": 5, "full": 5}  # 5: the Φ-argument and exponent power (docs page)
@@ -146,11 +146,13 @@ class HashimotoSignalTransition(BenignCheck):
             ax3.semilogx(m2, [np.mean(ga[x]) + 1e-5 for x in xs], "o-", color=f"C{i}", ms=3)
         rho = np.geomspace(0.02, 50, 100)
         ax2.semilogx(rho, rho / (1 + rho), "k--", lw=0.8, label="ρ/(1+ρ) (formula)")
-        ax1.set(title="−log err: linear boundary (dots) vs formula", xlabel="‖μ‖²")
-        ax1.legend(fontsize=7)
-        ax2.set(title="z²/‖μ‖² vs n‖μ‖²/Tr Σ", xlabel="n‖μ‖²/Tr Σ")
-        ax2.legend(fontsize=7)
-        ax3.set(title="fraction sign f ≠ sign⟨w̄,x⟩ (+1e-5)", xlabel="‖μ‖²", yscale="log")
+        ax1.set(title="linear boundary (dots) vs formula (lines)", xlabel="signal strength ‖μ‖²",
+                ylabel="−log test error")
+        ax1.legend(fontsize=8)
+        ax2.set(title="normalised z² (colours: n as left)", xlabel="n‖μ‖²/Tr Σ", ylabel="z²/‖μ‖²")
+        ax2.legend(fontsize=8)
+        ax3.set(title="network vs linear boundary", xlabel="signal strength ‖μ‖²",
+                ylabel="fraction sign f ≠ sign⟨w̄,x⟩ (+10⁻⁵)", yscale="log")
 
 
 def _location_test(clean: Sequence[Mapping[str, Any]], bounds_by_role: Mapping[str, Bound],

@@ -42,7 +42,7 @@ class KgmmnGdConvergence(BenignCheck):
     claim = ("Subgradient GD on the hinge loss (KGMMN network, Assumption 1) stops at zero hinge loss after "
              "T ≤ C‖w*‖²/(ηα²m) iterations and is approximately margin maximising with |𝒜_GD| ≤ C/(α√m): the ratios "
              "T·ηα²m/‖w*‖² and ‖W_T‖_F·α√m/‖w*‖ stay bounded as α → 0 and m → ∞.")
-    source = "Karhadkar et al. (NeurIPS 2024), Theorem 3.1 [paper]; docs/theory/benign-overfitting.md §1.2–1.4, §4 K1"
+    source = "KGMMN24, Theorem 3.1 [paper]; docs/theory/benign-overfitting.md §1.2–1.4, §4 K1"
     version = 3  # float64 GD through the n×n Gram (empirical.benign.train)
     bound_roles = {"iterations": "kgmmn_gd_iterations", "margin_factor": "kgmmn_gd_margin_factor"}
 
@@ -172,10 +172,17 @@ class KgmmnGdConvergence(BenignCheck):
             if math.isclose(r["alpha"], params["alpha_ref"]):
                 axes[1].loglog(r["m"], qt, "s", color=f"C{r['seed'] % 10}", ms=4)
                 axes[3].loglog(r["m"], qm, "s", color=f"C{r['seed'] % 10}", ms=4)
-        axes[0].set(title="T / (‖w*‖²/(ηα²m))", xlabel="α")
-        axes[1].set(title="T / bound", xlabel="m (2m neurons)")
-        axes[2].set(title="(‖W‖_F/‖w*‖) / (1/(α√m))", xlabel="α")
-        axes[3].set(title="margin factor / bound", xlabel="m")
+        seeds = sorted({r["seed"] for r in recs})
+        for ax in axes[:2]:
+            for s in seeds:
+                ax.plot([], [], "o" if ax is axes[0] else "s", color=f"C{s % 10}", label=f"seed {s}")
+            ax.legend(fontsize=8)
+        axes[0].set(title=f"GD steps vs α (m = {params['m_ref']})", xlabel="leaky slope α",
+                    ylabel="T / (‖w*‖²/(ηα²m))")
+        axes[1].set(title=f"GD steps vs width (α = {params['alpha_ref']:g})", xlabel="m (2m neurons)",
+                    ylabel="T / bound")
+        axes[2].set(title="margin factor vs α", xlabel="leaky slope α", ylabel="(‖W‖_F/‖w*‖) · α√m")
+        axes[3].set(title="margin factor vs width", xlabel="m (2m neurons)", ylabel="(‖W‖_F/‖w*‖) / bound")
 
 
 def _gate(recs: Sequence[Mapping[str, Any]]) -> list[Condition]:

@@ -46,7 +46,7 @@ class KgmmnHeatmap(BenignCheck):
     claim = ("With k = 0.1n and γ = 5/n (KGMMN Figure 1) the clean test error depends on d/k only: it falls along "
              "d/n and is flat in n at fixed d/n, while at fixed k it falls with n like exp(−c·d/k); Cor 3.2.1 and "
              "Thm 3.3 bound −log err from both sides by multiples of d/k.")
-    source = ("Karhadkar et al. (NeurIPS 2024), Corollary 3.2.1, Theorem 3.3 and Figure 1 / Appendix F [paper]; "
+    source = ("KGMMN24, Corollary 3.2.1, Theorem 3.3 and Figure 1 / Appendix F [paper]; "
               "docs/theory/benign-overfitting.md §1.6, §4 K2")
     version = 3  # float64 GD through the n×n Gram (empirical.benign.train)
     default_seeds = {"quick": 8, "full": 5}  # 8: the quick grid's power (docs page)
@@ -184,10 +184,10 @@ class KgmmnHeatmap(BenignCheck):
             for (n, d), v in g.items():
                 grid[rs.index(round(d / n, 6)), ns.index(n)] = float(np.mean(v))
             im = ax.imshow(grid, origin="lower", aspect="auto", norm=LogNorm(vmin=1e-3, vmax=0.5), cmap="viridis")
-            ax.set_xticks(range(len(ns)), [str(n) for n in ns], fontsize=7)
-            ax.set_yticks(range(len(rs)), [f"{r:g}" for r in rs], fontsize=7)
-            ax.set(title=title, xlabel="n", ylabel="d/n")
-            fig.colorbar(im, ax=ax, fraction=0.046)
+            ax.set_xticks(range(len(ns)), [str(n) for n in ns], fontsize=8)
+            ax.set_yticks(range(len(rs)), [f"{r:g}" for r in rs], fontsize=8)
+            ax.set(title=title, xlabel="number of points n", ylabel="dimension ratio d/n")
+            fig.colorbar(im, ax=ax, fraction=0.046).set_label("clean test 0-1 error", fontsize=8)
         for r_val in rs:
             g = mean_by([r for r in pa if math.isclose(r["d"] / r["n"], r_val, rel_tol=1e-6)], ["n"],
                          lambda r: err_floor(r))
@@ -196,8 +196,8 @@ class KgmmnHeatmap(BenignCheck):
         gb = mean_by([r for r in recs if r["path"] == "b"], ["n"], lambda r: err_floor(r))
         xs = sorted(gb)
         axes[2].semilogy([x[0] for x in xs], [np.mean(gb[x]) for x in xs], "ks--", label="fixed k, d = 4n")
-        axes[2].set(title="error along n", xlabel="n")
-        axes[2].legend(fontsize=6)
+        axes[2].set(title="error along n", xlabel="number of points n", ylabel="clean test 0-1 error")
+        axes[2].legend(fontsize=8)
 
 
 def _sign_test(pa: Sequence[Mapping[str, Any]], up: Bound, level: float) -> tuple[dict[str, Any], float]:

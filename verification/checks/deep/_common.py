@@ -174,8 +174,10 @@ class AlphaSweepCheck(Check):
             _, matched, a0 = self._matched_prediction(res)
             if matched is not None:
                 ax.plot(al, matched, "r--", label=f"{title_pred} (matched at α={a0:g})")
-            ax.set(title=qn, xlabel="α")
-            ax.legend(fontsize=6)
+            words = self._QUANTITIES[qn][0] if qn in self._QUANTITIES else qn.replace("_", " ")
+            unit = " (per step)" if "rate" in qn else ""
+            ax.set(title=words, xlabel="leaky slope α", ylabel=words + unit)
+            ax.legend(fontsize=8)
 
 
 

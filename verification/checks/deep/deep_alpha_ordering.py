@@ -42,8 +42,8 @@ class DeepAlphaOrdering(AlphaSweepCheck):
     claim = ("Inside the AZLS/GLL assumptions (unit-norm data with the bias coordinate 1/√2, only W_1..W_L trained), "
              "λ_min of the deep NTK and the measured GD and SGD convergence rates at one common step size are "
              "ordered like c_α = (1−α)²/(1+α²), the fastest at α = −1 (the inferred GLL rate 1 − C·η·c_α·δm/(dn²)).")
-    source = ("Guo, Li, Lerman (AISTATS 2024) abstract [paper]: α = −1 optimal for the training-error bound; rate form "
-              "[inferred] from Allen-Zhu–Li–Song (ICML 2019) Theorems 1–2 [recalled] and the factor g_α [summary]; "
+    source = ("GLL24 abstract [paper]: α = −1 optimal for the training-error bound; rate form "
+              "[inferred] from AZLS19 Theorems 1–2 [recalled] and the factor g_α [summary]; "
               "docs/theory/convergence.md §6.4–6.6")
     bound_roles = {"gd_rate": "gll_gd_contraction", "sgd_rate": "gll_sgd_contraction", "kernel_factor": "c_alpha",
                    "nngp": "kappa", "derivative": "kappa_dot", "step": "deep_ntk_W_step"}

@@ -39,8 +39,8 @@ class DeepAlphaOutsideAssumptions(AlphaSweepCheck):
              "λ_min of the deep NTK and the measured GD/SGD rates are still ordered in α like λ_min of the analytic "
              "kernel Θ_W; where that ordering departs from c_α — and α = −1 stops being the fastest — is reported as a "
              "finding about the reach of GLL's claim, not as a violation.")
-    source = ("docs/theory/kernels.md §7–§8, docs/theory/gram-eigenvalues.md §7 and E5/E6 [derived+checked]; Guo, Li, Lerman "
-              "(AISTATS 2024) claim α = −1 optimal [paper] under AZLS's assumptions [recalled]")
+    source = ("docs/theory/kernels.md §7–§8, docs/theory/gram-eigenvalues.md §7 and E5/E6 [derived+checked]; GLL24"
+              " claim α = −1 optimal [paper] under AZLS19's assumptions [recalled]")
     bound_roles = {"nngp": "kappa", "derivative": "kappa_dot", "step": "deep_ntk_W_step", "alpha_factor": "c_alpha"}
     #: quick sizes are outside the kernel regime (NTK drift > 10 % during GD): the lazy-rate test cannot apply
     expected_quick_verdict = Verdict.INCONCLUSIVE
@@ -176,5 +176,5 @@ class DeepAlphaOutsideAssumptions(AlphaSweepCheck):
             al, matched, _ = self._matched_prediction(first["vs_c_alpha"][qn])
             if matched is not None:
                 ax.plot(al, matched, "g:", label="∝ c_α (GLL form)")
-                ax.legend(fontsize=6)
+                ax.legend(fontsize=8)
 

@@ -34,8 +34,8 @@ class DeepRescalingEquivalence(Check):
              "N(0, 2/m) weights, and the unscaled σ_α with N(0, 2/((1+α²)m)) weights are the same deep network "
              "function as the NTK-parameterised one; gradient descent follows the same trajectory once the step "
              "is converted to η' = s²·η (η_a = η/m, η_b = 2η/m, η_c = 2η/((1+α²)m)).")
-    source = ("docs/theory/convergence.md §6.2 and docs/theory/README.md N2 [derived]; the rescaling trick reported for Guo, "
-              "Li, Lerman (AISTATS 2024) [summary]; AZLS (ICML 2019) initialisation [recalled]")
+    source = ("docs/theory/convergence.md §6.2 and docs/theory/README.md N2 [derived]; the rescaling trick reported for "
+              "GLL24 [summary]; AZLS19 initialisation [recalled]")
     bound_roles = {
         "layer_ntk": "layer_ntk", "layer_rescaled": "layer_rescaled_act", "layer_he": "layer_he_init",
         "layer_plain": "layer_plain_init", "step_rescaled": "eta_rescaled_from_ntk", "step_he": "eta_he_from_ntk",
@@ -207,21 +207,27 @@ class DeepRescalingEquivalence(Check):
         unit, meas = pick[0]
         t = np.arange(len(meas["ntk_loss"]))
         ax1.semilogy(t, meas["ntk_loss"], "k-", lw=2, label="NTK, η")
+        words = {"sp_rescaled": "SP rescaled σ̃", "sp_he": "SP He init", "sp_plain": "SP plain σ"}
         for p, row in meas["param"].items():
+            p = words.get(p, p)
             ax1.semilogy(t, row["converted_loss"], "--", label=f"{p}, converted η")
             naive = np.asarray(row["naive_loss"], float)
             ax1.semilogy(t[np.isfinite(naive)], naive[np.isfinite(naive)], ":", lw=1, label=f"{p}, same η")
-        ax1.set(title=f"GD loss ({unit.config})", xlabel="step")
-        ax1.legend(fontsize=6)
+        ax1.set(title=f"GD loss ({unit.config.replace('alpha=', 'α=')})", xlabel="GD step", ylabel="training loss")
+        ax1.set_ylim(top=1e3)  # the diverging same-η runs leave the panel instead of squashing the rest
+        ax1.legend(fontsize=8, loc="upper right")
+        first = True
         for meas in measurements.values():
             base = np.asarray(meas["ntk_loss"], float)
             for row in meas["param"].values():
                 diff = np.abs(np.asarray(row["converted_loss"], float) - base) / base
-                ax2.semilogy(np.arange(diff.size), np.maximum(diff, 1e-18), lw=0.7, alpha=0.6)
+                ax2.semilogy(np.arange(diff.size), np.maximum(diff, 1e-18), color="0.35", lw=0.7, alpha=0.6,
+                             label="one line per run (floor 10⁻¹⁸)" if first else None)
+                first = False
         tol = unit_roundoff_tol(params["m"], params["depth"])
         ax2.axhline(tol * 2.0 ** params["steps"], color="r", ls="--", lw=1, label="tolerance")
-        ax2.set(title="|loss(converted) − loss(NTK)|/loss", xlabel="step")
-        ax2.legend(fontsize=7)
+        ax2.set(title="converted vs NTK run (all runs)", xlabel="GD step", ylabel="|loss(converted) − loss(NTK)| / loss")
+        ax2.legend(fontsize=8)
         table = decision.details.get("table", {})
         labels = list(table)
         ax3.scatter(range(len(labels)), [table[k]["measured_step_over_eta"] for k in labels], marker="o",
@@ -230,7 +236,15 @@ class DeepRescalingEquivalence(Check):
                     color="r", label="predicted", zorder=4)
         ax3.set_yscale("log")
         ax3.set_xticks(range(len(labels)))
-        ax3.set_xticklabels([k.replace("|alpha=", " α=") for k in labels], rotation=90, fontsize=5)
-        ax3.set(title="step conversion η'/η")
-        ax3.legend(fontsize=7)
+        short = {"he_from_rescaled": "He/rescaled", "sp_rescaled": "rescaled", "sp_he": "He", "sp_plain": "plain",
+                 "|alpha=": " α="}
+
+        def words_of(label: str) -> str:
+            for code, word in short.items():
+                label = label.replace(code, word)
+            return label
+
+        ax3.set_xticklabels([words_of(k) for k in labels], rotation=90)
+        ax3.set(title="step conversion η'/η", xlabel="parametrisation and α", ylabel="η'/η")
+        ax3.legend(fontsize=8)
 

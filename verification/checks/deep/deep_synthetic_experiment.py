@@ -36,7 +36,7 @@ class DeepSyntheticExperiment(AlphaSweepCheck):
     claim = ("In GLL's synthetic experiment (a deep network with L = 5 hidden layers of width m = 5000, "
              "bias-coordinate data, full-batch GD with one step size for every α), training converges fastest at "
              "α = −1 and the convergence speed is ordered like c_α.")
-    source = ("Guo, Li, Lerman (AISTATS 2024): experiments support α = −1 [paper, abstract]; L = 5, m = 5000 per the "
+    source = ("GLL24: experiments support α = −1 [paper, abstract]; L = 5, m = 5000 per the "
               "project seed digest [summary]; n, d, η and the number of steps are unknown (chosen here)")
     bound_roles = {"gd_rate": "gll_gd_contraction", "nngp": "kappa", "derivative": "kappa_dot",
                    "step": "deep_ntk_W_step"}
@@ -122,14 +122,14 @@ class DeepSyntheticExperiment(AlphaSweepCheck):
         ax1, ax2 = fig.subplots(1, 2)
         for a, cur in decision.details["curves"].items():
             ax1.semilogy(cur["t"], np.asarray(cur["loss"]) / cur["loss"][0], label=f"α={a}")
-        ax1.set(title="GD training loss F_t/F_0 (seed 0)", xlabel="step")
-        ax1.legend(fontsize=7)
+        ax1.set(title="GD training loss (seed 0)", xlabel="GD step", ylabel="F_t / F_0")
+        ax1.legend(fontsize=8)
         res = decision.details["tests"]["gd_average_rate"]
         al = np.asarray(res["alphas"], float)
         ax2.errorbar(al, res["seed_mean"], yerr=res.get("seed_std"), fmt="o-", label="measured average rate")
         pred = np.asarray(res["predicted"], float)
         i0 = int(np.argmin(np.abs(al)))
         ax2.plot(al, pred / pred[i0] * res["seed_mean"][i0], "r--", label="∝ predicted (c_α)")
-        ax2.set(title="average per-step log-decay", xlabel="α")
-        ax2.legend(fontsize=7)
+        ax2.set(title="average per-step log-decay", xlabel="leaky slope α", ylabel="−Δlog F per step")
+        ax2.legend(fontsize=8)
 

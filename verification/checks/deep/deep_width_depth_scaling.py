@@ -36,8 +36,8 @@ class DeepWidthDepthScaling(Check):
              "1 − F(t+1)/F(t) grows (at least) linearly in the width m, as the bound 1 − Ω(ηδm/(dn²)) says; at a fixed "
              "step it does not decay with the depth L (the bound is L-free at fixed η). In NTK parameterisation the "
              "same runs are width-independent (η_SP = 2η_NTK/m).")
-    source = ("Allen-Zhu, Li, Song (ICML 2019), per-step contraction behind Theorem 1 [recalled]; "
-              "docs/theory/convergence.md §3, §6.5; GLL's depth reading (rate ∝ L) [inferred]")
+    source = ("AZLS19, per-step contraction behind Theorem 1 [recalled]; "
+              "docs/theory/convergence.md §3, §6.5; GLL24's depth reading (rate ∝ L) [inferred]")
     bound_roles = {"gd_contraction": "azls_gd_contraction", "gll_depth": "gll_gd_contraction_depth"}
 
     def params(self, profile: str) -> dict[str, Any]:
@@ -214,8 +214,9 @@ class DeepWidthDepthScaling(Check):
         axes = fig.subplots(1, 2)
         for ax, sweep, var in zip(axes, ("width", "depth"), ("m (SP, fixed η)", "L (fixed η)"), strict=True):
             xs, ys, _ = self._slopes(measurements, sweep, "late_rate")
-            for x, y in zip(xs, ys, strict=True):
-                ax.loglog(np.exp(x), np.exp(y), "o-", ms=3, alpha=0.7)
+            for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+                ax.loglog(np.exp(x), np.exp(y), "o-", color="C0", ms=3, alpha=0.5,
+                          label="measured (one line per seed)" if i == 0 else None)
             if xs:
                 x0, y0 = np.exp(xs[0][0]), np.exp(np.nanmean([y[0] for y in ys]))
                 grid = np.exp(np.linspace(xs[0][0], xs[0][-1], 20))
@@ -226,5 +227,5 @@ class DeepWidthDepthScaling(Check):
                               label="GLL reading L¹ [inferred]")
                 else:
                     ax.loglog(grid, y0 * (grid / x0) ** 2, "k:", lw=0.8, label="exponent 2 (mutant)")
-            ax.set(title=f"late-phase GD rate vs {var}", xlabel=var)
-            ax.legend(fontsize=7)
+            ax.set(title=f"late-phase GD rate vs {var}", xlabel=var, ylabel="late GD rate (−Δlog F per step)")
+            ax.legend(fontsize=8)

@@ -45,7 +45,7 @@ class AroraBoundVsError(NoiseExperiment):
     name = "arora_bound_vacuity"
     claim = ("The value of Arora et al.'s bound √(2yᵀH⁻¹y/n) + O(√(log(n/(λ_0 p_fail))/n)) lies above the "
              "measured 0-1 test error of the noisy-label distribution; where the bound is ≥ 1 it is vacuous.")
-    source = ("Arora, Du, Hu, Li, Wang (ICML 2019), Theorem 5.1 — recalled; leaky-ReLU version [inferred]: theory "
+    source = ("ADHLW19, Theorem 5.1 — recalled; leaky-ReLU version [inferred]: theory "
               "docs/theory/generalization.md §2")
     bound_roles = {"bound": "adhlw_generalization", "gram": "H_tilde"}
     expected_quick_verdict = Verdict.INCONCLUSIVE
@@ -260,5 +260,5 @@ class AroraBoundVsError(NoiseExperiment):
         for ax in (ax1, ax2):
             ax.axhline(1, color="r", lw=0.8, ls=":", label="vacuous above 1")
             ax.set(yscale="log", xlabel="label-noise fraction p", ylabel="0-1 error / bound value")
-            ax.legend(fontsize=6)
+            ax.legend(fontsize=8)
         ax1.set_title("ADHLW bound value vs noisy test error of the t → ∞ lazy net")

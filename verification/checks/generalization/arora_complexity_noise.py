@@ -48,7 +48,7 @@ class AroraComplexityNoise(NoiseExperiment):
     claim = ("Arora et al.'s data-dependent complexity √(2yᵀH⁻¹y/n), with H the network's Gram H̃_α, is the "
              "network's own (finite-width) complexity and grows with the label-noise fraction (synthetic data and "
              "scikit-learn digits); its ranking of the measured test error is reported.")
-    source = ("Arora, Du, Hu, Li, Wang (ICML 2019), Theorem 5.1 and §5 experiments — recalled; leaky-ReLU version "
+    source = ("ADHLW19, Theorem 5.1 and §5 experiments — recalled; leaky-ReLU version "
               "[inferred]: docs/theory/generalization.md §2, docs/theory/convergence.md §2")
     bound_roles = {"complexity": "adhlw_complexity", "gram": "H_tilde"}
 
@@ -280,8 +280,9 @@ class AroraComplexityNoise(NoiseExperiment):
                         color=line.get_color())
             ratio = [np.mean([qw / r["q"] for r in grp if r["p"] == p for qw in r["q_width"]]) for p in ps]
             ax3.plot(ps, ratio, "o-", ms=3, color=line.get_color())
-        ax1.set(title="complexity √(2yᵀH̃⁻¹y/n) vs noise p", xlabel="label-noise fraction p")
+        ax1.set(title="complexity vs label noise", xlabel="label-noise fraction p", ylabel="complexity √(2yᵀH̃⁻¹y/n)")
         ax2.set(title="clean test error vs complexity", xlabel="complexity", ylabel="test 0-1 error")
         ax3.axhline(1, color="k", lw=0.8, ls="--")
-        ax3.set(title="finite-width / encoded yᵀH⁻¹y", xlabel="p")
-        ax1.legend(fontsize=7)
+        ax3.set(title="finite width vs encoded kernel", xlabel="label-noise fraction p",
+                ylabel="yᵀH_m⁻¹y / yᵀH̃⁻¹y")
+        ax1.legend(fontsize=8)

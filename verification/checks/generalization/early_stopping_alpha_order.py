@@ -46,7 +46,7 @@ class EarlyStoppingAlphaOrder(Check):
     name = "early_stopping_alpha_order"
     claim = ("After a few GD epochs with large n, the test error is ordered like the trajectory bound's training "
              "term, i.e. by c_α with α = −1 lowest (the 'large data and early stopping' setting of GLL's abstract).")
-    source = ("GLL (AISTATS 2024) abstract [paper] and summaries [summary]; ordering from the [inferred] trajectory "
+    source = ("GLL24 abstract [paper] and summaries [summary]; ordering from the [inferred] trajectory "
               "schematic, docs/theory/generalization.md §5.1 and its encoding rule")
     bound_roles = {"training": "traj_training_term"}
     default_seeds = {"quick": 15, "full": 15}
@@ -279,5 +279,5 @@ class EarlyStoppingAlphaOrder(Check):
                 line, = ax.plot(ks[rec], curves.mean(0)[rec], label=f"α={a:g}")
                 ax.fill_between(ks[rec], curves.min(0)[rec], curves.max(0)[rec], alpha=0.15, color=line.get_color())
             ax.axvline(params["early_epoch"], color="k", ls=":", lw=0.8)
-            ax.set(xscale="log", title=f"{ds} (n={ms[0]['n']})", xlabel="epoch", ylabel="test 0-1 error")
-            ax.legend(fontsize=7)
+            ax.set(xscale="log", title=f"{ds.replace('_', ' ')} (n={ms[0]['n']})", xlabel="epoch", ylabel="test 0-1 error")
+            ax.legend(fontsize=8)

@@ -44,8 +44,8 @@ class GeneralizationGapEpochs(Check):
     claim = ("The generalisation gap (test − train logistic loss) grows with the number of GD epochs K and "
              "saturates, like the complexity term of the trajectory bound, ∝ 1 − ρ_α^(K/2): increasing and concave "
              "in K.")
-    source = ("CG20-type trajectory bound with GLL's inferred rate — [inferred] schematic, "
-              "docs/theory/generalization.md §5.1 (Cao & Gu, AAAI 2020, proof shape recalled)")
+    source = ("CG20-type trajectory bound with GLL24's inferred rate — [inferred] schematic, "
+              "docs/theory/generalization.md §5.1 (proof shape recalled)")
     bound_roles = {"gap": "traj_gap_term", "radius": "traj_radius"}
     default_seeds = {"quick": 8, "full": 10}  # 8: the shape statistics' detectable deviation stays below 0.25
     version = 2  # v2: the radius role is tested on the recorded path length
@@ -270,7 +270,7 @@ class GeneralizationGapEpochs(Check):
             ax1.fill_between(ks, gaps.min(0), gaps.max(0), alpha=0.2, color=line.get_color())
             paths = np.asarray([m["path_length"] for m in ms])
             ax2.plot(paths.mean(0), gaps.mean(0), color=line.get_color(), label=f"α={a:g}")
-        ax1.set(title="gap (test − train logistic loss), mean and range", xlabel="epoch K")
+        ax1.set(title="generalization gap, mean and range", xlabel="epoch K", ylabel="test − train logistic loss")
         ax2.set(title="gap vs path length τ_K = ηΣ‖∇F‖", xlabel="τ_K", ylabel="gap")
-        ax1.legend(fontsize=7)
-        ax2.legend(fontsize=7)
+        ax1.legend(fontsize=8)
+        ax2.legend(fontsize=8)

@@ -47,7 +47,7 @@ class AroraDynamics(Check):
     claim = ("GD on a wide two-layer net with small initialisation follows the linearised dynamics "
              "‖y − u(t)‖ ≈ √(Σ_i (1 − ηλ_i)^{2t}(v_iᵀr(0))²) with (λ_i, v_i) the eigenpairs of H̃_α, within an error ε "
              "that vanishes like m^(-1/2).")
-    source = "Arora, Du, Hu, Li, Wang (ICML 2019) Theorem 4.1 [recalled]; docs/theory/convergence.md §2"
+    source = "ADHLW19 Theorem 4.1 [recalled]; docs/theory/convergence.md §2"
     bound_roles = {"kernel": "H_tilde", "mode": "arora_mode_residual", "error": "adhlw_epsilon"}
 
     def params(self, profile: str) -> dict[str, Any]:
@@ -224,12 +224,12 @@ class AroraDynamics(Check):
         ax1.semilogy(steps, meas, label="measured ‖y − u(t)‖")
         ax1.semilogy(steps, pred, "--", label="predicted, analytic kernel")
         ax1.semilogy(steps, own, ":", label="predicted, own H^(m)(0)")
-        ax1.set(xlabel="GD step", title=f"α={a:g}, m={w}, seed {unit.seed}")
-        ax1.legend(fontsize=7)
+        ax1.set(xlabel="GD step t", ylabel="residual norm ‖y − u(t)‖", title=f"α={a:g}, m={w}, seed {unit.seed}")
+        ax1.legend(fontsize=8)
         for i, al in enumerate(params["alphas"]):
             pts = [(u.params["m"], self._alpha_term_scale(u, r, bounds_by_role["kernel"]))
                    for u, r in sorted_select(measurements, alpha=al)]
             ax2.semilogx([p[0] for p in pts], [p[1] for p in pts], "o", color=f"C{i}", label=f"α={al:g}")
         ax2.axhline(1.0, color="k", lw=0.8)
         ax2.set(xlabel="width m", ylabel="ŝ (α-term scale of H^(m)(0))", title="kernel α-term at initialisation")
-        ax2.legend(fontsize=7)
+        ax2.legend(fontsize=8)

@@ -42,8 +42,8 @@ class DuGDBound(Check):
     claim = ("Full-batch GD on a wide two-layer leaky-ReLU net (first layer trained) satisfies "
              "‖y − u(t)‖² ≤ (1 − ηλ₀/2)^t ‖y − u(0)‖² with λ₀ = λ_min of its Gram, and in the kernel regime its "
              "late-phase rate is that of r(t) = (I − ηH̃_α)^t r(0) on its own data, so the rates order like c_α.")
-    source = ("Du, Zhai, Póczos, Singh (ICLR 2019) Theorem 4.1 [recalled]; general activations: Panigrahi–Shetty–"
-              "Goyal (ICLR 2020) [recalled]; kernel-regime rate: docs/theory/convergence.md preamble, §6.3, §6.6")
+    source = ("DZPS19 Theorem 4.1 [recalled]; general activations: PSG20"
+              " [recalled]; kernel-regime rate: docs/theory/convergence.md preamble, §6.3, §6.6")
     bound_roles = {"gd": "du_gd_loss_ratio", "kernel": "H_tilde"}
 
     def params(self, profile: str) -> dict[str, Any]:
@@ -188,11 +188,11 @@ class DuGDBound(Check):
             ax1.semilogy(t, np.asarray(m["loss"]) / m["loss"][0], color=f"C{i}", label=f"α={a:g}")
             ax1.semilogy(t, gd(eta=u.params["eta"], lam=m["lambda0"], t=t), ":", color=f"C{i}")
         ax1.set(xlabel="GD step t", ylabel="L(t)/L(0)", title=f"loss (solid) vs bound (dotted), m={top}")
-        ax1.legend(fontsize=7)
+        ax1.legend(fontsize=8)
         per = decision.measured.get("per_run_log_rate_error", {})
         for i, a in enumerate(params["alphas"]):
             pts = [(int(k.split("m=")[1].split(",")[0]), v) for k, v in per.items() if k.startswith(f"α={a:g},")]
             ax2.semilogx([p[0] for p in pts], [p[1] for p in pts], "o", color=f"C{i}", label=f"α={a:g}")
         ax2.axhline(0.0, color="k", lw=0.8)
         ax2.set(xlabel="width m", ylabel="log(late rate / kernel prediction)", title="late-phase rate vs kernel")
-        ax2.legend(fontsize=7)
+        ax2.legend(fontsize=8)

@@ -45,7 +45,7 @@ class FiniteWidthGram(Check):
     claim = ("The width-m Gram G ⊙ (DDᵀ)/m of a two-layer leaky-ReLU net at initialisation converges to the "
              "analytic H̃_α: its spectral error falls like m^(-1/2) (DZPS Lemma 3.1) and its mean squared "
              "Frobenius error equals Σ_ij Var(H^(m)_ij) exactly.")
-    source = "Du et al. (ICLR 2019) Lemma 3.1 [recalled]; docs/theory/kernels.md §10 [derived+checked]"
+    source = "DZPS19 Lemma 3.1 [recalled]; docs/theory/kernels.md §10 [derived+checked]"
     bound_roles = {"kernel": "H_tilde", "concentration": "du_gram_concentration", "variance": "gram_entry_variance"}
     version = 2
     default_seeds = {"quick": 12, "full": 5}
@@ -201,11 +201,12 @@ class FiniteWidthGram(Check):
             ax1.loglog(ms, mean[0] * (np.asarray(ms) / ms[0]) ** decision.predicted.get("slope_at_most", -0.5), ":",
                        color=line.get_color())
         ax1.set(xlabel="width m", ylabel="‖H^(m) − H̃‖₂/‖H̃‖₂", title="spectral error (dotted: predicted slope)")
-        ax1.legend(fontsize=7)
+        ax1.legend(fontsize=8)
         ax2.axhline(1.0, color="k", lw=0.8)
         r = decision.measured
         if "frobenius_mse_ratio" in r:
             ax2.errorbar([0], [r["frobenius_mse_ratio"]], yerr=[3 * r["frobenius_mse_ratio_se"]], fmt="o")
-        ax2.set(xticks=[], ylabel="‖H^(m) − H̃‖_F² / Σ Var", title="Frobenius error vs exact variance (±3 SE)")
+        ax2.set(xticks=[], xlabel="all widths and α pooled", ylabel="‖H^(m) − H̃‖_F² / Σ Var (1 = unbiased)",
+                title="Frobenius error vs exact variance (±3 SE)")
 
 

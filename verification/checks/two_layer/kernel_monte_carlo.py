@@ -36,7 +36,7 @@ class KernelMonteCarlo(Check):
     name = "kernel_monte_carlo"
     claim = ("The closed-form normalised leaky-ReLU kernels κ̇_α, κ_α, H̃_α = ρκ̇_α, Θ_α = κ_α + ρκ̇_α and the "
              "power series of H̃_α equal the Gaussian expectations that define them, for every α.")
-    source = ("docs/theory/kernels.md §2–§4 [derived+checked]; Cho & Saul 2009 (α = 0); Du et al. ICLR 2019 "
+    source = ("docs/theory/kernels.md §2–§4 [derived+checked]; CS09 (α = 0); DZPS19 "
               "(H^∞); neural-tangents ABRelu")
     bound_roles = {
         "derivative": "kappa_dot",
@@ -224,10 +224,11 @@ class KernelMonteCarlo(Check):
             ax2.errorbar(rho, mc["k"], yerr=3 * mc["k_se"], fmt="o", ms=3, color=line.get_color())
             pred = bounds_by_role["derivative"].numpy()(alpha=a, rho=rho)
             ax3.plot(rho, (mc["kd"] - pred) / mc["kd_se"], "o-", ms=3, color=line.get_color())
-        ax1.set(title="κ̇_α: formula (lines) vs MC (±3 SE)", xlabel="ρ")
-        ax2.set(title="κ_α: formula vs MC", xlabel="ρ")
+        ax1.set(title="κ̇_α: formula (lines) vs MC (±3 SE)", xlabel="input correlation ρ", ylabel="κ̇_α(ρ) (dimensionless)")
+        ax2.set(title="κ_α: formula vs MC (colours as left)", xlabel="input correlation ρ", ylabel="κ_α(ρ) (dimensionless)")
         zc = float(decision.predicted.get("z_crit", 4.0))
         ax3.axhline(zc, color="k", ls="--", lw=0.8)
         ax3.axhline(-zc, color="k", ls="--", lw=0.8)
-        ax3.set(title="z = (MC − formula)/SE for κ̇_α", xlabel="ρ")
-        ax1.legend(fontsize=7)
+        ax3.set(title=f"z-scores of κ̇_α (dashed: ±{zc:.3g}, the rule)", xlabel="input correlation ρ",
+                ylabel="z = (MC − formula)/SE")
+        ax1.legend(fontsize=8)

@@ -31,7 +31,7 @@ class LambdaMinBounds(Check):
              "and λ_min(H̃_α) ≤ 1 − |H̃_α(cos θ)| for every pair at angle θ (interlacing); both carry the factor c_α, "
              "so λ_min of a non-smooth leaky ReLU stays polynomially large.")
     source = ("docs/theory/gram-eigenvalues.md §4–§5 and §8 E8–E9 [derived]; the Hermite-tail technique is "
-              "attributed to Panigrahi–Shetty–Goyal (ICLR 2020) by a citing paper")
+              "attributed to PSG20 by a citing paper")
     bound_roles = {"kernel": "H_tilde", "lower": "hermite_tail_lower", "upper": "pair_upper"}
     version = 3  # measure() records the cross-fitted Rayleigh upper end of the λ_min bracket
     default_seeds = {"quick": 2, "full": 5}
@@ -151,13 +151,14 @@ class LambdaMinBounds(Check):
             ax1.loglog(ns, [r["lambda_min"] for r in rs], "o", color=f"C{i}", ms=4, label=f"α={a:g}")
             ax1.loglog(ns, [r["lower"] for r in rs], "v", color=f"C{i}", ms=3)
             ax1.loglog(ns, [r["upper"] for r in rs], "^", color=f"C{i}", ms=3)
-        ax1.set(xlabel="n", ylabel="λ_min(H̃_α)", title="● λ_min  ▼ Hermite lower  ▲ pair upper")
-        ax1.legend(fontsize=7)
+        ax1.set(xlabel="number of points n", ylabel="λ_min(H̃_α)", title="● λ_min  ▼ Hermite lower  ▲ pair upper")
+        ax1.legend(fontsize=8)
         ax2.semilogx([r["theta_min"] for r in rows], [r["lambda_min"] / r["upper"] if r["upper"] > 0 else np.nan
                                                       for r in rows], "o", ms=3,
                      label="λ_min/upper")
         ax2.semilogx([r["theta_min"] for r in rows], [r["lower"] / r["lambda_min"] for r in rows], "s", ms=3,
                      label="lower/λ_min")
         ax2.axhline(1, color="k", lw=0.8)
-        ax2.set(xlabel="θ_min", title="tightness of both bounds")
-        ax2.legend(fontsize=7)
+        ax2.set(xlabel="smallest pair angle θ_min (rad)", ylabel="ratio (≤ 1 when the bound holds)",
+                title="tightness of both bounds")
+        ax2.legend(fontsize=8)

@@ -33,7 +33,7 @@ class LambdaMinCAlpha(Check):
              "lies in the α-free sandwich [c_α λ_min(N)/π, c_α μ*/π] and is largest at α = −1 among the α tried; "
              "the width-m Gram's λ_min agrees with it.")
     source = ("docs/theory/gram-eigenvalues.md §3 (sandwich proposition) and §8 E1–E3 [derived+checked]; "
-              "Panigrahi–Shetty–Goyal (ICLR 2020) for the role of λ_min")
+              "PSG20 for the role of λ_min")
     bound_roles = {"kernel": "H_tilde", "factor": "c_alpha", "lower": "sandwich_lower", "upper": "sandwich_upper"}
     version = 3  # measure() records the cross-fitted Rayleigh upper end of the bracket
 
@@ -204,7 +204,7 @@ class LambdaMinCAlpha(Check):
             hi = [float(hi_b(alpha=a, mu_star=m["mu_star"])) for m in data[a]]
             ax1.vlines(a + 0.03, min(lo), max(hi), color="C1", lw=3, label="sandwich" if i == 0 else None)
         ax1.set(xlabel="α", ylabel="λ_min", title=f"n={params['n']}, d={params['d']} (bias data)")
-        ax1.legend(fontsize=7)
+        ax1.legend(fontsize=8)
         small = self._collect(measurements, params["small_n"], alphas)
         c = np.array([bounds_by_role["factor"].evaluate(alpha=a) for a in alphas])
         big = np.array([np.mean([m["lambda_min"] for m in data[a]]) for a in alphas])
@@ -214,6 +214,6 @@ class LambdaMinCAlpha(Check):
         ax2.plot(alphas, big / big[i0], "o-", label="n > d")
         ax2.plot(alphas, sm / sm[i0], "s-", label="n ≤ d (finding)")
         ax2.set(xlabel="α", ylabel="λ_min(α)/λ_min(0)", title="ratio to ReLU")
-        ax2.legend(fontsize=7)
+        ax2.legend(fontsize=8)
 
 

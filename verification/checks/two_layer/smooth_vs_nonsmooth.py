@@ -32,8 +32,8 @@ class SmoothVsNonsmooth(Check):
     claim = ("On data spanning a low-dimensional subspace, λ_min of the Gram G^∞ is tiny for smooth activations "
              "(tanh, swish: ≤ exp(−C n^{1/(2d')})) and far below the leaky-ReLU family's, whose jump in σ' keeps it "
              "polynomially large; a polynomial activation of degree p has λ_min = 0 once n ≥ C(d'+p, p).")
-    source = ("Panigrahi, Shetty, Goyal (ICLR 2020), abstract [paper]; forms derived in "
-              "docs/theory/gram-eigenvalues.md §6 [derived] — PSG's exact theorems are unknown")
+    source = ("PSG20, abstract [paper]; forms derived in "
+              "docs/theory/gram-eigenvalues.md §6 [derived] — PSG20's exact theorems are unknown")
     bound_roles = {"smooth_upper": "smooth_lowdim_upper", "poly_threshold": "polynomial_rank_threshold"}
     default_seeds = {"quick": 2, "full": 5}
 
@@ -220,11 +220,11 @@ class SmoothVsNonsmooth(Check):
             vals = [np.mean([max(r[name], 1e-17) for r in rows if r["n"] == n]) for n in ns]
             ax1.loglog(ns, vals, "o-" if name in params["smooth"] else "s--", color=f"C{i}",
                        label=name.replace("leaky", "leaky α="))
-        ax1.set(xlabel="n", ylabel="λ_min of the Gram", title=f"data spanning d'={params['d_sub']} dims")
-        ax1.legend(fontsize=6)
+        ax1.set(xlabel="number of points n", ylabel="λ_min of the Gram", title=f"data spanning d'={params['d_sub']} dims")
+        ax1.legend(fontsize=8)
         poly = decision.measured.get("poly", [])
         ax2.semilogy([r["n"] for r in poly], [max(r["lambda_min_rel"], 1e-18) for r in poly], "o")
         ax2.axvline(decision.predicted["poly_threshold_n"], color="k", ls="--", label="predicted threshold")
         ax2.axhline(_SINGULAR, color="r", lw=0.8, label="numerical-rank tolerance")
-        ax2.set(xlabel="n", ylabel="λ_min/λ_max", title="quadratic activation z + z²")
-        ax2.legend(fontsize=7)
+        ax2.set(xlabel="number of points n", ylabel="λ_min/λ_max", title="quadratic activation z + z²")
+        ax2.legend(fontsize=8)
