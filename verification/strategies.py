@@ -52,11 +52,15 @@ def _sphere(n: int, d: int, seed: int) -> np.ndarray:
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
-def unit_sphere(n: st.SearchStrategy[int] | int = st.integers(2, 16), d: st.SearchStrategy[int] | int = st.integers(2, 8)
+def _sizes(v: st.SearchStrategy[int] | int | None, low: int, high: int) -> st.SearchStrategy[int]:
+    return st.integers(low, high) if v is None else st.just(v) if isinstance(v, int) else v
+
+
+def unit_sphere(n: st.SearchStrategy[int] | int | None = None, d: st.SearchStrategy[int] | int | None = None
                 ) -> st.SearchStrategy[np.ndarray]:
-    """n × d float64 data with unit-norm rows, uniform on S^(d−1) (the DZPS/ADHLW data assumption)."""
-    ns = st.just(n) if isinstance(n, int) else n
-    ds = st.just(d) if isinstance(d, int) else d
+    """n × d float64 data with unit-norm rows, uniform on S^(d−1) (the DZPS/ADHLW data assumption); n, d: a size,
+    a strategy, or None (n ∈ [2, 16], d ∈ [2, 8])."""
+    ns, ds = _sizes(n, 2, 16), _sizes(d, 2, 8)
     return st.builds(_sphere, ns, ds, seeds())
 
 
@@ -67,13 +71,13 @@ def _min_angle(x: np.ndarray) -> float:
     return float(np.min(np.minimum(np.arccos(g[iu]), np.pi - np.arccos(g[iu])))) if len(x) > 1 else np.pi / 2
 
 
-def delta_separated(delta: float, n: st.SearchStrategy[int] | int = st.integers(2, 12),
-                    d: st.SearchStrategy[int] | int = st.integers(3, 8)) -> st.SearchStrategy[np.ndarray]:
+def delta_separated(delta: float, n: st.SearchStrategy[int] | int | None = None,
+                    d: st.SearchStrategy[int] | int | None = None) -> st.SearchStrategy[np.ndarray]:
     """Unit-norm data whose every pair is δ-separated: min over i ≠ j of min(∠(x_i, x_j), π − ∠(x_i, x_j)) ≥ δ
     (docs/theory/gram-eigenvalues.md §2); draws that are not are filtered out, so keep δ moderate."""
     if not 0 < delta < np.pi / 2:
         raise ValueError(f"delta_separated: delta = {delta!r} must lie in (0, π/2)")
-    return unit_sphere(n, d).filter(lambda x: _min_angle(x) >= delta)
+    return unit_sphere(_sizes(n, 2, 12), _sizes(d, 3, 8)).filter(lambda x: _min_angle(x) >= delta)
 
 
 def kgmmn_models(benign: bool = True) -> st.SearchStrategy[dict[str, Any]]:
@@ -82,7 +86,7 @@ def kgmmn_models(benign: bool = True) -> st.SearchStrategy[dict[str, Any]]:
     d ≥ 2n (d = Ω(n)), k ≥ 1, k ≤ n/4 (k = O(α²n) up to its constant), γk ≥ 1/2 (γ = Ω(1/k)); ``benign=False``
     the harmful regime γ ≤ α³/d."""
     def model(n: int, ratio: float, k: int, alpha: float, c: float) -> dict[str, Any]:
-        d = int(round(ratio * n))
+        d = round(ratio * n)
         gamma = c / k if benign else c * alpha**3 / d
         return {"n": n, "d": d, "k": k, "alpha": alpha, "gamma": gamma}
     return st.builds(model, st.sampled_from([20, 30, 40]), st.sampled_from([2.0, 3.0, 4.0, 6.0]), st.integers(1, 5),

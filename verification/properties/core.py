@@ -74,8 +74,9 @@ class Property:
 
     ``check``: the registered check whose measurement, decision rule and regime gate decide.
     ``domain``: parameter → its stated domain in words (what ``--outside`` may drop).
-    ``draw(relaxed)``: a strategy of configuration dicts; parameters in ``relaxed`` are drawn in and beyond their
-    domain. ``to_params(config)``: the check profile of one configuration. ``outside(config)``: the stated
+    ``draw(relaxed)``: a strategy of configuration dicts; parameters in ``relaxed`` are drawn outside their domain
+    only (the search then maps where the claim stops holding). ``to_params(config)``: the check profile of one
+    configuration. ``outside(config)``: the stated
     assumptions the configuration leaves (empty inside the domain). ``seeds``: the check's seeds per example.
     ``mutants``: names of planted near-miss mutants the tests show it finds (the check's ``mutants()`` or
     ``extra_mutants``). ``relaxable``: the parameters ``--outside`` relaxes, each with the assumption it leaves.

@@ -23,7 +23,8 @@ def _draw(relaxed: frozenset[str]) -> st.SearchStrategy[dict[str, Any]]:
 
 def _params(c: Mapping[str, Any]) -> dict[str, Any]:
     return {"dataset": {"kind": "teacher", "teacher": "relu", "d": 6, "n_train": c["n_train"], "n_test": 200},
-            "noise": c["noise"], "alphas": [float(c["alpha"])], "width": c["width"], "epochs": 60, "draws": 8,
+            "noise": c["noise"], "alphas": [0.0, float(c["alpha"])] if c["alpha"] != 0.0 else [0.0, -1.0],
+            "width": c["width"], "epochs": 60, "draws": 8,
             "p_fail": 0.05}
 
 
@@ -32,7 +33,7 @@ PROPERTY = Property(
     check="generalization_gap_epochs",
     claim="over K epochs of GD the train–test gap (and the weight radius) rise and saturate as the trajectory bound's "
           "terms ∝ 1 − ρ^(K/2) predict: increasing in both halves of training, concave",
-    domain={"alpha": "α ∈ [−1, 0.5]", "noise": "label noise ∈ {0.1, 0.2, 0.4}", "width": "m ∈ {64, 128}",
+    domain={"alpha": "α ∈ [−1, 0.5], with α = 0", "noise": "label noise ∈ {0.1, 0.2, 0.4}", "width": "m ∈ {64, 128}",
             "n_train": "n ∈ {50, 100} (teacher data, d = 6)"},
     draw=_draw, to_params=_params, seeds=2,
     mutants=("epoch_exponent_sign_flipped", "radius_quadratic_in_K"), budget=8,

@@ -18,14 +18,15 @@ from verification.strategies import alphas
 
 
 def _draw(relaxed: frozenset[str]) -> st.SearchStrategy[dict[str, Any]]:
-    eta = st.sampled_from([0.1, 0.05] + ([1.0, 3.0] if "eta" in relaxed else []))
-    widths = st.sampled_from([(500, 2000)] + ([(8, 32)] if "m" in relaxed else []))
+    eta = st.sampled_from([1.0, 3.0] if "eta" in relaxed else [0.1, 0.05])
+    widths = st.sampled_from([(8, 16, 32)] if "m" in relaxed else [(500, 1000, 2000)])
     return st.fixed_dictionaries({"alpha": alphas(-2.0, 0.9), "n": st.sampled_from([10, 16]), "eta": eta,
                                   "widths": widths})
 
 
 def _params(c: Mapping[str, Any]) -> dict[str, Any]:
-    return {"n": c["n"], "d": 5, "widths": list(c["widths"]), "eta": c["eta"], "steps": 300, "alphas": [float(c["alpha"])]}
+    return {"n": c["n"], "d": 5, "widths": list(c["widths"]), "eta": c["eta"], "steps": 300,
+            "alphas": [0.0, float(c["alpha"])] if c["alpha"] != 0.0 else [0.0, -1.0]}
 
 
 def _outside(c: Mapping[str, Any]) -> list[str]:
@@ -43,9 +44,10 @@ PROPERTY = Property(
     check="du_gd_bound",
     claim="full-batch GD on a wide two-layer leaky-ReLU net: ‖y − u(t)‖² ≤ (1 − ηλ₀/2)^t ‖y − u(0)‖², and in the "
           "kernel regime the late-phase rate is that of (I − ηH̃_α)^t r(0) at infinite width",
-    domain={"alpha": "α ∈ [−2, 0.9] (c_α > 0)", "n": "n ∈ {10, 16}, d = 5 unit-sphere data",
-            "eta": "η ∈ {0.05, 0.1} (η·λ_max < 2, gated)", "m": "widths (500, 2000) ≫ n (lazy regime, gated)"},
+    domain={"alpha": "α ∈ [−2, 0.9] (c_α > 0), compared with α = 0", "n": "n ∈ {10, 16}, d = 5 unit-sphere data",
+            "eta": "η ∈ {0.05, 0.1} (η·λ_max < 2, gated)", "m": "widths (500, 1000, 2000) ≫ n (lazy regime, gated)"},
     draw=_draw, to_params=_params, outside=_outside, seeds=2,
+    # kernel_without_c_sigma is underpowered at these sizes (late-rate intercept SE ≈ 0.26 over three widths)
     mutants=("contraction_mean_loss", "kernel_without_c_sigma"), extra_mutants=_extra,
     relaxable={"eta": "η·λ_max(H^(m)) < 2", "m": "m ≫ n (kernel regime)"}, budget=15,
 )
