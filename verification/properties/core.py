@@ -15,6 +15,9 @@ still a *violation*.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import random
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -22,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from hypothesis import HealthCheck, Phase, given, seed, settings
+import hypothesis.core
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.database import ExampleDatabase
 
@@ -155,6 +159,7 @@ class SearchResult:
     property: str
     bounds: str
     relaxed: tuple[str, ...]
+    #: distinct configurations judged (hypothesis may draw one several times; each is measured and judged once)
     tried: int = 0
     verdicts: Counter = field(default_factory=Counter)
     counterexample: dict[str, Any] | None = None
@@ -184,9 +189,11 @@ def search(prop: Property, bounds: Mapping[str, Bound] | None = None, *, budget:
     """Let hypothesis search ``prop`` (on ``bounds``, over the registered ones) for a *violated* configuration.
 
     ``budget``: examples (default ``prop.budget``); ``relaxed``: parameters drawn beyond their domain (gates
-    open); ``seed_value``: hypothesis's seed (else derandomised when the loaded profile is, or ``derandomize``);
-    ``database``: where counterexamples are saved and replayed from. The last failing example hypothesis runs is
-    its shrunk (minimal) one; it is returned with its outcome.
+    open); ``seed_value``: seeds the random draws (else derandomised when the loaded profile is, or
+    ``derandomize``); ``database``: where counterexamples are saved and replayed from (hypothesis uses none when
+    derandomised or under ``hypothesis.seed``, so a seed is given through its per-thread generator instead). The
+    last failing example hypothesis runs is its shrunk (minimal) one; it is returned with its outcome. A
+    configuration hypothesis draws again (shrinking revisits them) is judged once.
     """
     bad = [p for p in relaxed if p not in prop.relaxable]
     if bad:
@@ -195,11 +202,15 @@ def search(prop: Property, bounds: Mapping[str, Bound] | None = None, *, budget:
     relax = frozenset(relaxed)
     result = SearchResult(prop.name, label, tuple(sorted(relax)))
     gates = not relax
+    judged: dict[str, Outcome] = {}
 
     def example(config: dict[str, Any]) -> None:
-        result.tried += 1
-        out = prop.evaluate(config, bounds, gates=gates)
-        result.verdicts[out.verdict] += 1
+        key = json.dumps(config, sort_keys=True, default=str)
+        out = judged.get(key)
+        if out is None:
+            result.tried += 1
+            out = judged[key] = prop.evaluate(config, bounds, gates=gates)
+            result.verdicts[out.verdict] += 1
         if out.verdict is Verdict.VIOLATED:
             result.counterexample, result.outcome = dict(config), out
             raise PropertyFailed(f"{prop.name} [{label}] {out.kind} at {config}: {out.reason}")
@@ -213,8 +224,9 @@ def search(prop: Property, bounds: Mapping[str, Bound] | None = None, *, budget:
                     database=None if derand else database, derandomize=derand,
                     suppress_health_check=list(HealthCheck), print_blob=False, phases=phases, report_multiple_bugs=False)
     test = conf(given(config=prop.draw(relax))(example))
-    if seed_value is not None:
-        test = seed(seed_value)(test)
+    if seed_value is not None:  # hypothesis draws each run's seed from this generator (hypothesis.core)
+        mix = hashlib.sha256(f"{seed_value}|{prop.name}|{sorted(relax)}".encode()).digest()
+        hypothesis.core.threadlocal._hypothesis_global_random = random.Random(int.from_bytes(mix[:8], "big"))
     test._hypothesis_internal_database_key = f"{prop.name}|{sorted(relax)}|{label}".encode()  # type: ignore[attr-defined]
     t0 = time.perf_counter()
     try:
