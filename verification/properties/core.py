@@ -147,7 +147,7 @@ class Property:
         else:
             with ungated() as failed_conditions:
                 decision = check.judge(measured, by_role, params)
-            left += list(dict.fromkeys(failed_conditions))
+            left = list(dict.fromkeys(left + failed_conditions))
         return Outcome(decision.verdict, decision.reason, dict(decision.predicted), dict(decision.measured),
                        tuple(left), time.perf_counter() - t0)
 
