@@ -224,9 +224,11 @@ def search(prop: Property, bounds: Mapping[str, Bound] | None = None, *, budget:
                     database=None if derand else database, derandomize=derand,
                     suppress_health_check=list(HealthCheck), print_blob=False, phases=phases, report_multiple_bugs=False)
     test = conf(given(config=prop.draw(relax))(example))
+    local = hypothesis.core.threadlocal
+    previous = getattr(local, "_hypothesis_global_random", None)
     if seed_value is not None:  # hypothesis draws each run's seed from this generator (hypothesis.core)
         mix = hashlib.sha256(f"{seed_value}|{prop.name}|{sorted(relax)}".encode()).digest()
-        hypothesis.core.threadlocal._hypothesis_global_random = random.Random(int.from_bytes(mix[:8], "big"))
+        local._hypothesis_global_random = random.Random(int.from_bytes(mix[:8], "big"))
     test._hypothesis_internal_database_key = f"{prop.name}|{sorted(relax)}|{label}".encode()  # type: ignore[attr-defined]
     t0 = time.perf_counter()
     try:
@@ -235,5 +237,8 @@ def search(prop: Property, bounds: Mapping[str, Bound] | None = None, *, budget:
         pass
     except Exception as exc:  # a crash in measure/decide is reported, not hidden
         result.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        if seed_value is not None:  # other hypothesis tests in this thread keep their own randomness
+            local._hypothesis_global_random = previous
     result.seconds = time.perf_counter() - t0
     return result
