@@ -127,3 +127,14 @@ def test_falsify_cli(tmp_path, capsys) -> None:
     assert main([*args[:-4], "--budget", "1", "--out", str(out)]) == 0
     (again,) = json.loads((out / "falsify.json").read_text())["runs"]
     assert again["kind"] == "finding" and again["counterexample"] == run["counterexample"]
+
+
+def test_ungated_opens_every_gate_and_records_the_conditions_left() -> None:
+    from verification.rules.regime import Condition, gate_reason, ungated
+
+    conds = [Condition("m ≥ n", False, 3.0), Condition("η·λ_max < 2", True, 1.0)]
+    assert gate_reason(conds).startswith("outside the theorem's regime: m ≥ n (measured 3)")
+    with ungated() as left:
+        assert gate_reason(conds) is None
+    assert left == ["m ≥ n (measured 3)"]
+    assert gate_reason(conds) is not None  # closed again after the block
