@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import sympy as sp
 from hypothesis import strategies as st
 
 import bounds as B
@@ -35,8 +36,11 @@ def _outside(c: Mapping[str, Any]) -> list[str]:
 
 
 def _extra() -> dict[str, dict[str, Bound]]:
-    # reused from lambda_min_bounds: the Gram of the unnormalised σ_α, H̃_α·(1+α²)/2 (rate off by (1+α²)/2)
-    return {"kernel_without_c_sigma": {"kernel": B.H_tilde.mutant(B.H_tilde.expr * (1 + B.alpha**2) / 2, "no c_σ")}}
+    # both reused from lambda_min_bounds (the same role, H_tilde): the Gram of the unnormalised σ_α, H̃_α·(1+α²)/2
+    # (rate off by (1+α²)/2: underpowered at these sizes, left to `thorough`), and H̃_α with c_α³ for c_α
+    return {"kernel_without_c_sigma": {"kernel": B.H_tilde.mutant(B.H_tilde.expr * (1 + B.alpha**2) / 2, "no c_σ")},
+            "kernel_c_alpha_cubed": {"kernel": B.H_tilde.mutant(
+                B.rho * (1 - B.c_alpha.expr**3 * sp.acos(B.rho) / sp.pi), "c_α³")}}
 
 
 PROPERTY = Property(
@@ -48,6 +52,6 @@ PROPERTY = Property(
             "eta": "η ∈ {0.05, 0.1} (η·λ_max < 2, gated)", "m": "widths (500, 1000, 2000) ≫ n (lazy regime, gated)"},
     draw=_draw, to_params=_params, outside=_outside, seeds=2,
     # kernel_without_c_sigma is underpowered at these sizes (late-rate intercept SE ≈ 0.26 over three widths)
-    mutants=("contraction_mean_loss", "kernel_without_c_sigma"), extra_mutants=_extra,
+    mutants=("contraction_mean_loss", "kernel_c_alpha_cubed", "kernel_without_c_sigma"), extra_mutants=_extra,
     relaxable={"eta": "η·λ_max(H^(m)) < 2", "m": "m ≫ n (kernel regime)"}, budget=15,
 )
