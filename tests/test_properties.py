@@ -122,7 +122,11 @@ def test_falsify_cli(tmp_path, capsys) -> None:
     (run,) = report["runs"]
     assert run["kind"] == "finding" and run["counterexample"]["alpha"] == 1.0 and run["assumptions_left"]
     assert (out / "falsify.md").read_text().startswith("# falsify report")
-    assert any((out / "hypothesis-db").rglob("*"))
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
+    # saved under the key the search replays from (the property, its relaxation and the bounds' label)
+    saved = list(DirectoryBasedExampleDatabase(str(out / "hypothesis-db")).fetch(b"lambda_min_sandwich|['alpha']|registered"))
+    assert saved
     # replay: the stored counterexample is tried first, so one example (plus its final replay) suffices
     assert main([*args[:-4], "--budget", "1", "--out", str(out)]) == 0
     (again,) = json.loads((out / "falsify.json").read_text())["runs"]
