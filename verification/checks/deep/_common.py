@@ -276,9 +276,11 @@ def lazy_rate_test(items: Sequence[tuple[int, Mapping[str, Any]]], cfg: Mapping[
             se = float(v.std(ddof=1) / math.sqrt(v.size)) if ok else math.inf
             q = float(stats.t.isf(level / 2, v.size - 1)) if v.size >= 2 else math.inf
             mean = float(v.mean()) if ok else float("nan")
+            # a log-scale detectable deviation beyond e^709 (a run far outside the kernel regime) is infinite, not an error
+            det = detectable(se, level=level, df=v.size - 1) if ok else math.inf
             out["per_alpha"][f"{kind}|alpha={a:g}"] = {
                 "log_mean": mean, "se": se, "ci": [mean - q * se, mean + q * se], "ok": ok,
-                "detectable_relative": float(math.expm1(detectable(se, level=level, df=v.size - 1))) if ok else math.inf}
+                "detectable_relative": float(math.expm1(det)) if det < 709 else math.inf}
     return out
 
 

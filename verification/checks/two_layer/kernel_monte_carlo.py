@@ -114,8 +114,10 @@ class KernelMonteCarlo(Check):
             js = (odd - 1) // 2
             out["hermite_0"] = (nu[:1], np.atleast_1d(f["hermite_0"](alpha=a)), nu_se[:1])
             out["hermite_odd"] = (nu[odd], np.array([float(f["hermite_odd"](alpha=a, j=jj)) for jj in js]), nu_se[odd])
-            out["series_coeff"] = (nu[odd] ** 2, np.array([(1 - a) ** 2 * float(f["series_coeff"](j=jj)) / (2 * np.pi)
-                                                           for jj in js]), 2 * np.abs(nu[odd]) * nu_se[odd])
+            # b_j enters as ν_{2j+1}² = (1−α)²b_j/2π; compared on the |ν| scale, where ||ν̂| − |ν|| ≤ |ν̂ − ν| keeps
+            # the SE exact even at ν ≈ 0 (the delta method's 2|ν̂|·SE on the squared scale vanishes there)
+            b_pred = np.array([(1 - a) ** 2 * float(f["series_coeff"](j=jj)) / (2 * np.pi) for jj in js])
+            out["series_coeff"] = (np.abs(nu[odd]), np.sqrt(np.maximum(b_pred, 0.0)), nu_se[odd])
         if a == 0.0:
             out["dzps_h_inf"] = (rho * kd / c_sig, f["dzps_h_inf"](rho=rho), np.abs(rho) * kd_se / c_sig)
         return out
@@ -159,8 +161,9 @@ class KernelMonteCarlo(Check):
             verdict=verdict, reason=reason, power=power,
             rule=(f"max |MC − formula|/SE over {n_tests} (formula, α, ρ or Hermite index) comparisons ≤ z_crit = "
                   f"{z_crit:.2f}, the two-sided Bonferroni value for family-wise error {_FAMILY_ERROR:g}; SE from the "
-                  f"Monte-Carlo sample variance ({params['samples']} samples per seed, seeds pooled); SE of a squared "
-                  "Hermite coefficient by the delta method (2|ν̂|·SE). Power: the relative error of c_α inside κ̇_α the "
+                  f"Monte-Carlo sample variance ({params['samples']} samples per seed, seeds pooled); a squared "
+                  "Hermite coefficient ν² = (1−α)²b_j/2π compared as |ν̂| against √(prediction) with SE(ν̂) (exact at ν ≈ 0). "
+                  "Power: the relative error of c_α inside κ̇_α the "
                   f"most sensitive ρ resolves, vs target {_TARGET_FACTOR:g}"),
             predicted={"z_crit": z_crit, "max_abs_z_expected_under_truth": "< z_crit w.p. ≥ 0.999"},
             measured={"max_abs_z": zmax, "worst": {"formula": self.bound_roles.get(role, ""), "where": where,
