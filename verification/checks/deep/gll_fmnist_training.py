@@ -53,9 +53,9 @@ class GllFmnistTraining(AlphaSweepCheck):
              "squared loss), GLL's deep leaky-ReLU network with only W_1..W_L trained has a finite-width NTK λ_min "
              "ordered like c_α = (1−α)²/(1+α²) (α = −1 largest, |α| > 1 included through c_α), and inside the kernel "
              "regime its late-phase GD rates are those of its own analytic kernel Θ_W (≈ η·λ_min per α).")
-    source = ("Guo, Li, Lerman (AISTATS 2024): real-data experiments on Fashion-MNIST [paper, abstract; sizes per the "
+    source = ("GLL24: real-data experiments on Fashion-MNIST [paper, abstract; sizes per the "
               "project seed digest, summary]; λ_min ∝ c_α [inferred] (docs/theory/convergence.md §6.4–6.6); kernel-"
-              "regime rate (I − ηΘ)^t r₀ [recalled] (Jacot et al. 2018; Allen-Zhu–Li–Song 2019 Thm 1)")
+              "regime rate (I − ηΘ)^t r₀ [recalled] (JGH18; ADHLW19, docs/theory/convergence.md §2)")
     bound_roles = {"kernel_factor": "c_alpha", "nngp": "kappa", "derivative": "kappa_dot", "step": "deep_ntk_W_step"}
     #: quick sizes (m = 256) are far from the width at which the analytic kernel describes the network on image
     #: data (λ_min/λ_max ≈ 10⁻³ needs m ≫ (λ_max/λ_min)²): the lazy-rate test cannot apply there

@@ -40,7 +40,7 @@ class FmnistEarlyStopping(Check):
     claim = ("On Fashion-MNIST (squared-loss GD, one step size for every α), the training loss after K early epochs "
              "falls fastest for the α with the largest c_α (α = −1), α = −1 has the lowest early test error when the "
              "data set and the model are large, and that early advantage grows with n.")
-    source = ("Guo, Li, Lerman (AISTATS 2024) abstract [paper]: α = −1 best with early stopping for large data and "
+    source = ("GLL24 abstract [paper]: α = −1 best with early stopping for large data and "
               "models; Fashion-MNIST experiments [summary]; training-speed order from the trajectory schematic's "
               "training term ∝ ρ_α^K with ρ_α = 1 − C·η·c_α·λ [inferred] (docs/theory/generalization.md §5.1)")
     bound_roles = {"kernel_factor": "c_alpha"}
