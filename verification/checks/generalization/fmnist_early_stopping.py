@@ -213,11 +213,12 @@ class FmnistEarlyStopping(Check):
                 ax.plot(ks[rec], cur.mean(0)[rec], "o-", ms=3, label=f"α={a:g}")
             ax.axvline(params["early_epoch"], color="k", ls=":", lw=0.8)
             ax.set(title=f"n={n}", xlabel="epoch", ylabel="test 0-1 error")
-            ax.legend(fontsize=7)
+            ax.legend(fontsize=8)
         ax = axes[-1]
         for n in sizes:
             ms = [m for _, m in measurements.select(n=n)]
             ax.plot(params["alphas"], [np.mean([m["alphas"][key(a)]["test_error_early"] for m in ms])
                                        for a in params["alphas"]], "o-", label=f"n={n}")
-        ax.set(title=f"early test error (K={params['early_epoch']}) vs α", xlabel="α")
-        ax.legend(fontsize=7)
+        ax.set(title=f"early test error (epoch {params['early_epoch']}) vs α", xlabel="α (leaky-ReLU slope)",
+               ylabel="test 0-1 error")
+        ax.legend(fontsize=8)
