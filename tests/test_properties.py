@@ -21,7 +21,7 @@ from verification.strategies import ALPHA_SPECIAL, alphas, delta_separated, hash
 THOROUGH = os.environ.get("HYPOTHESIS_PROFILE") == "thorough"
 #: examples of a true-bound search (each example is one small measurement, well under a second on one thread)
 TRUE_BUDGET = {"kernel_formulas": 12, "lambda_min_sandwich": 12, "dzps_rate": 6, "adhlw_dynamics": 6,
-               "deep_alpha_factor": 4, "kgmmn_benign": 4, "hashimoto_transition": 6, "gap_shape": 4}
+               "deep_alpha_factor": 4, "kgmmn_benign": 4, "kgmmn_harmful": 4, "hashimoto_transition": 6, "gap_shape": 4}
 #: properties that decide *holds* on some examples at the CI sizes; the others are underpowered there (every
 #: example inconclusive) and refute only: their mutant tests show that they can fail (docs/properties.md)
 DECIDES = {"kernel_formulas", "lambda_min_sandwich", "gap_shape"}  # dzps_rate: 13 of 36 at budget 50, not in 6

@@ -22,6 +22,7 @@ _MODULES = (
     "two_layer.adhlw_dynamics",
     "deep.alpha_factor",
     "benign.kgmmn_benign",
+    "benign.kgmmn_harmful",
     "benign.hashimoto_transition",
     "generalization.gap_shape",
 )

@@ -40,7 +40,8 @@ def combine_tests(tests: Sequence[Mapping[str, Any]]) -> tuple[Verdict, str]:
     """Combine sub-test records ``{"test", "violated", "usable", "why"?, "summary"?, "slope"?, "ci"?}``.
 
     Rule: *violated* if any sub-test is violated (the reason is the first one's ``why``, else its slope and
-    confidence interval); else *inconclusive* if any sub-test is not usable (too few usable points); else
+    confidence interval); else *inconclusive* if any sub-test is not usable (the reason is its ``inconclusive``
+    entry, e.g. *underpowered (…)*, else "not enough usable points"); else
     *holds*, the reason joining the sub-tests' summaries. This is :func:`combine` with a sub-test's
     ``usable=False`` read as *inconclusive* and ``violated=False`` (usable) read as *holds*.
     """
@@ -51,5 +52,6 @@ def combine_tests(tests: Sequence[Mapping[str, Any]]) -> tuple[Verdict, str]:
                                                           f"CI {np.round(t.get('ci') or [np.nan, np.nan], 3).tolist()}")
     unusable = [t for t in tests if not t.get("usable", True)]
     if unusable:
-        return Verdict.INCONCLUSIVE, f"{unusable[0]['test']}: not enough usable points"
+        t = unusable[0]
+        return Verdict.INCONCLUSIVE, t.get("inconclusive", f"{t['test']}: not enough usable points")
     return Verdict.HOLDS, "; ".join(t.get("summary", t["test"] + " ok") for t in tests)

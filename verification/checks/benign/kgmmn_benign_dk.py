@@ -28,10 +28,10 @@ from verification.checks.benign._common import (
     ratio_test,
     slope_power,
     stopping_summary,
+    trend_sign_test,
 )
 from verification.rules import fit_common_slope, fit_slope, seed_spread
 from verification.rules.multiple import bonferroni_level
-from verification.rules.power import power_entry
 from verification.rules.verdicts import combine_tests
 
 __all__ = ["KgmmnBenignDk"]
@@ -39,9 +39,13 @@ __all__ = ["KgmmnBenignDk"]
 _RULE = ("regime gate (_common.kgmmn_gate) first; positive evidence: at the largest d/k the seed-mean error must lie "
          "below ½ (chance) and below the training noise rate k/n by more than the one-sided Bonferroni z of its SE "
          "(seed spread ⊕ Monte Carlo); (i) the slope of log err against d/k (d-sweep, one intercept per seed) must "
-         "have the sign of ∂ log(upper)/∂d with confidence (a flat or reversed trend is violated; power: ≤ 1 e-fold "
-         "across the sweep); (ii)–(iv) ratio rule on s = −log err: s/(−log upper) must not shrink as α → 0 (upper "
-         "bound on err ⇒ lower bound on s), s/(−log lower) must not grow as α → 0 or d → ∞; (v) T·ηα²m/‖w*‖² "
+         "have the sign of ∂ log(upper)/∂d with confidence; power: ≤ 1 e-fold across the sweep. A flat or reversed "
+         "effect is violated only when the data show it: for (i) the interval excludes every slope of ≥ 1 e-fold "
+         "across the sweep in the predicted direction, for the error margins the lower confidence limit lies above "
+         "the ceiling − 0.05; an interval that is merely wide (it contains both no effect and the resolved one) is "
+         "inconclusive: underpowered, with the detectable deviation; (ii)–(iv) ratio rule on s = −log err: "
+         "s/(−log upper) must not shrink as α → 0 (upper bound on err ⇒ lower bound on s), s/(−log lower) must "
+         "not grow as α → 0 or d → ∞; (v) T·ηα²m/‖w*‖² "
          "(Thm 3.1) must not grow as d → ∞; Student-t intervals at level {level:.5f}, no exponent slack, hidden "
          "constants 1, Monte-Carlo errors from {n_test} clean test draws per class; power: every ratio slope "
          "detectable to ≤ 0.4 (below a half-step exponent error), every error margin to ≤ 0.05")
@@ -131,11 +135,11 @@ class KgmmnBenignDk(BenignCheck):
         t_chance, p_chance = below_test("error below chance (½) at the largest d/k", top, 0.5, 2)
         t_noise, p_noise = below_test("error below the training noise rate k/n at the largest d/k", top,
                                       float(params["k"]) / n, 2)
-        sign_test, fit, dk, lerr, pred_sign = _sign_test(dsw, bounds_by_role["upper"], params, level)
+        sign_test, trend_power, fit, dk, lerr, pred_sign = _sign_test(dsw, bounds_by_role["upper"], params, level)
         rtests, al, s_a = _ratio_tests(asw, dsw, lerr, bounds_by_role, level)
         tests = [t_chance, t_noise, sign_test, *rtests]
         power = {"below_chance": p_chance, "below_noise_rate": p_noise,
-                 "d_trend_efolds": _trend_power(sign_test, dk, level),
+                 "d_trend_efolds": trend_power,
                  **{f"ratio_slope_{i}": slope_power(t, level) for i, t in enumerate(rtests, 1)}}
         verdict, reason = combine_tests(tests)
         beta = fit_slope(np.log(al), np.log(s_a))
@@ -203,35 +207,22 @@ class KgmmnBenignDk(BenignCheck):
 
 
 def _sign_test(dsw: Sequence[Mapping[str, Any]], up: Bound, params: Mapping[str, Any], level: float
-               ) -> tuple[dict[str, Any], Any, np.ndarray, np.ndarray, float]:
+               ) -> tuple[dict[str, Any], dict[str, Any], Any, np.ndarray, np.ndarray, float]:
     """(i) Positive evidence for the d-trend: the slope of log err in d/k (the bounds' exp(−C·d/k) form; one slope,
     one intercept per seed, since a seed's training draws are shared across d) has the upper bound's sign with
-    confidence."""
+    confidence; flat or reversed is *violated* only when the interval shows it, a wide interval is *inconclusive:
+    underpowered* (:func:`~verification.checks.benign._common.trend_sign_test`). Returns the sub-test, its power
+    entry (≤ 1 e-fold across the sweep), the fit, d/k, log err and the predicted sign."""
     dk = np.array([r["d"] / r["k"] for r in dsw])
     lerr = np.log([err_floor(r) for r in dsw])
     seeds = np.array([r["seed"] for r in dsw])
     fit = fit_common_slope([(dk[seeds == sd], lerr[seeds == sd]) for sd in np.unique(seeds)])
-    lo_ci, hi_ci = fit.ci(level)
     a0, d0, k0 = float(params["alpha_ref"]), float(np.median([r["d"] for r in dsw])), float(params["k"])
     dlog = sp.diff(sp.log(up.expr.subs({c: 1 for c in up.constants})), B.d)
     pred_sign = float(np.sign(float(dlog.subs({B.alpha: a0, B.d: d0, B.k: k0}))))
-    confirmed = (pred_sign < 0 and hi_ci < 0) or (pred_sign > 0 and lo_ci > 0)
-    sign_test = {"test": "d-trend of log err has the upper bound's sign", "predicted_sign": pred_sign,
-                 "slope": fit.slope, "se": fit.se, "ci": [lo_ci, hi_ci], "usable": True, "points": int(dk.size),
-                 "violated": bool(not confirmed)}
-    if sign_test["violated"]:
-        sign_test["why"] = (f"the bound predicts {'a de' if pred_sign < 0 else 'an in'}creasing error in d; the "
-                            f"measured slope of log err in d/k is {fit.slope:+.3g} (CI {lo_ci:+.3g}, {hi_ci:+.3g}): "
-                            "flat or reversed")
-    return sign_test, fit, dk, lerr, pred_sign
-
-
-def _trend_power(t: Mapping[str, Any], dk: np.ndarray, level: float) -> dict[str, Any]:
-    """Power of the d-trend: the detectable change of log err across the swept d/k range must be ≤ 1 (a flat error
-    is told from one falling by a factor e over the sweep)."""
-    span = float(np.ptp(dk))
-    p = slope_power(t, level, target=1.0 / span)
-    return power_entry(p["detectable"] * span, 1.0, "e-folds of the error across the d/k sweep", p["how"])
+    sign_test, power = trend_sign_test("d-trend of log err has the upper bound's sign", fit, level, pred_sign,
+                                       float(np.ptp(dk)), int(dk.size))
+    return sign_test, power, fit, dk, lerr, pred_sign
 
 
 def _ratio_tests(asw: Sequence[Mapping[str, Any]], dsw: Sequence[Mapping[str, Any]], lerr: np.ndarray,
