@@ -41,6 +41,7 @@ class AroraDynamics(Check):
     """
 
     version = 3  # measure() also records H^(m)(0), η·λ_max(H^(m)(0)) and ‖W_T − W_0‖/‖W_0‖
+    default_seeds = {"quick": 6, "full": 8}  # 6: powered on every seed set (false_alarm_rates.md)
 
     order = 70
     name = "arora_dynamics"

@@ -36,6 +36,7 @@ class DuGDBound(Check):
     extrapolated to infinite width with the finite-width correction b_α·m^(-1/2) fitted from the data."""
 
     version = 3  # measure() also stores x and r(0) for the run's linearised prediction
+    default_seeds = {"quick": 5, "full": 5}  # 5: powered on every seed set (false_alarm_rates.md)
 
     order = 60
     name = "du_gd_bound"
