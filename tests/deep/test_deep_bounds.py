@@ -38,7 +38,7 @@ def test_provenance_tags_are_the_theory_docs():
     for name in ("azls_gd_width", "azls_gd_step", "azls_gd_contraction", "azls_gd_iterations", "azls_sgd_width",
                  "azls_sgd_step", "azls_sgd_iterations", "azls_gradient_lower", "azls_gradient_upper"):
         assert B.get(name).provenance is Provenance.RECALLED, name
-        assert "Allen-Zhu" in B.get(name).source and "recalled" in B.get(name).source
+        assert "AZLS19" in B.get(name).source and "recalled" in B.get(name).source
     assert B.g_alpha.provenance is Provenance.SUMMARY
     for name in ("gll_gd_contraction", "gll_sgd_contraction", "gll_gd_iterations", "gll_sgd_iterations",
                  "gll_gd_iterations_azls_step", "gll_gradient_lower", "gll_gd_contraction_depth",
