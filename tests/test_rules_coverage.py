@@ -139,3 +139,55 @@ def test_fit_group_lines_intercepts_have_nominal_coverage() -> None:
             total += 1
     assert fits[0].df == 3 * x.size - 6
     assert abs(hits / total - 0.95) <= TOL
+
+
+def test_fit_common_slope_corrected_ci_has_nominal_coverage() -> None:
+    """The arora_dynamics design: 4 widths over a factor 64, one intercept per (α, seed), a c_α·m^(-1/2) term per α."""
+    from verification.rules import fit_common_slope_corrected
+
+    rng = np.random.default_rng(31)
+    x = np.log([500.0, 2000.0, 8000.0, 32000.0])
+    classes = [a for a in (0, 1) for _ in range(6)]
+    levels = rng.normal(0.0, 0.5, size=len(classes))
+    corr = {0: -3.0, 1: -12.0}  # the correction terms measured on the two α
+    fits = []
+    for _ in range(REPS):
+        groups = [(x, levels[g] - 0.5 * x + corr[c] * np.exp(-x / 2) + rng.normal(0.0, 0.15, x.size))
+                  for g, c in enumerate(classes)]
+        fits.append(fit_common_slope_corrected(groups, classes, lambda v: np.exp(-v / 2)))
+    assert all(f.df == 48 - 12 - 2 - 1 for f in fits)
+    assert abs(_coverage(fits, -0.5) - 0.95) <= TOL
+
+
+def test_fit_common_slope_corrected_matches_lstsq_and_refuses_unidentifiable() -> None:
+    from verification.rules import fit_common_slope_corrected
+
+    rng = np.random.default_rng(32)
+    x = np.log([100.0, 400.0, 1600.0])
+    groups = [(x, 1.0 - 0.4 * x + 2.0 * np.exp(-x / 2) + rng.normal(0, 0.1, 3)) for _ in range(4)]
+    fit = fit_common_slope_corrected(groups, ["a", "a", "b", "b"], lambda v: np.exp(-v / 2))
+    design = np.zeros((12, 1 + 4 + 2))
+    for g in range(4):
+        rows = slice(3 * g, 3 * g + 3)
+        design[rows, 0], design[rows, 1 + g] = x, 1.0
+        design[rows, 5 + g // 2] = np.exp(-x / 2)
+    y = np.concatenate([gy for _, gy in groups])
+    beta, rss, *_ = np.linalg.lstsq(design, y, rcond=None)
+    cov = float(rss[0]) / (12 - 7) * np.linalg.inv(design.T @ design)
+    assert fit.slope == pytest.approx(beta[0], rel=1e-10)
+    assert fit.se == pytest.approx(np.sqrt(cov[0, 0]), rel=1e-8)
+    with pytest.raises(ValueError, match="not identifiable"):  # two widths cannot separate b from c
+        fit_common_slope_corrected([(x[:2], y[:2]), (x[:2], y[3:5]), (x[:2], y[6:8])], ["a", "a", "a"],
+                                   lambda v: np.exp(-v / 2))
+
+
+def test_fit_weighted_slope_ci_has_nominal_coverage_when_spread_falls_like_root_n() -> None:
+    """kgmmn_gamma_transition's path design: n = 20, 40, 80 with 6 seeds each, SD(log γ*) ∝ n^(-1/2)."""
+    from verification.rules import fit_weighted_slope
+
+    rng = np.random.default_rng(33)
+    n = np.repeat([20.0, 40.0, 80.0], 6)
+    x = np.log(n)
+    fits = [fit_weighted_slope(x, 2.0 - 1.0 * x + rng.normal(0.0, 1.0, n.size) / np.sqrt(n), n) for _ in range(REPS)]
+    assert all(f.df == n.size - 2 for f in fits)
+    assert abs(_coverage(fits, -1.0) - 0.95) <= TOL

@@ -10,7 +10,16 @@ from verification.rules.multiple import bonferroni_z
 from verification.rules.power import detectable, power_entry, underpowered
 from verification.rules.ranks import kendall_tau_test
 from verification.rules.regime import Condition, gate_reason
-from verification.rules.slopes import InterceptFit, SlopeFit, fit_common_intercept, fit_common_slope, fit_group_lines, fit_slope
+from verification.rules.slopes import (
+    InterceptFit,
+    SlopeFit,
+    fit_common_intercept,
+    fit_common_slope,
+    fit_common_slope_corrected,
+    fit_group_lines,
+    fit_slope,
+    fit_weighted_slope,
+)
 from verification.rules.verdicts import combine
 
 __all__ = [
@@ -22,8 +31,10 @@ __all__ = [
     "detectable",
     "fit_common_intercept",
     "fit_common_slope",
+    "fit_common_slope_corrected",
     "fit_group_lines",
     "fit_slope",
+    "fit_weighted_slope",
     "gate_reason",
     "kendall_tau_test",
     "max_abs_z",

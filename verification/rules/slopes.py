@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
 
 __all__ = ["InterceptFit", "SlopeFit", "extrapolate_inverse_width", "fit_common_intercept", "fit_common_slope",
-           "fit_group_lines", "fit_slope"]
+           "fit_common_slope_corrected", "fit_group_lines", "fit_slope", "fit_weighted_slope"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class SlopeFit:
     df: int
     #: standard error of the intercept (NaN for the centred common-slope fit, whose intercept is not estimated)
     intercept_se: float = float("nan")
+    #: residual variance of a unit-weight point (weighted fits; NaN where not recorded)
+    residual_variance: float = float("nan")
 
     def quantile(self, level: float = 0.95) -> float:
         """Two-sided Student-t quantile t_{(1+level)/2, df}."""
@@ -97,6 +100,28 @@ def fit_slope(x: Sequence[float], y: Sequence[float]) -> SlopeFit:
     return SlopeFit(slope, intercept, se, int(xa.size), int(xa.size - 2), ise)
 
 
+def fit_weighted_slope(x: Sequence[float], y: Sequence[float], weights: Sequence[float]) -> SlopeFit:
+    """Weighted least squares y = a + b·x with Var(y_i) = σ²/w_i (σ² estimated, df = n − 2).
+
+    For a known *shape* of heteroscedasticity, e.g. a per-seed estimate whose spread falls like n^(-1/2)
+    (w = n). ``residual_variance`` is σ̂², the variance of a point of weight 1.
+    """
+    xa, ya = _finite_pairs(x, y, 3)
+    wa = np.asarray(weights, dtype=np.float64)
+    if wa.shape != xa.shape or not np.all(np.isfinite(wa)) or np.any(wa <= 0):
+        raise ValueError(f"weights must be positive and finite, one per point; got shape {wa.shape}")
+    xbar, ybar = float(np.average(xa, weights=wa)), float(np.average(ya, weights=wa))
+    sxx = float(wa @ (xa - xbar) ** 2)
+    if sxx == 0:
+        raise ValueError("x has no spread")
+    slope = float(wa @ ((xa - xbar) * (ya - ybar)) / sxx)
+    df = int(xa.size - 2)
+    s2 = float(wa @ (ya - ybar - slope * (xa - xbar)) ** 2) / df
+    intercept = ybar - slope * xbar
+    return SlopeFit(slope, intercept, math.sqrt(s2 / sxx), int(xa.size), df,
+                    math.sqrt(s2 * (1 / float(wa.sum()) + xbar**2 / sxx)), s2)
+
+
 def fit_common_slope(groups: Sequence[tuple[Sequence[float], Sequence[float]]]) -> SlopeFit:
     """One slope shared by G groups of (x, y) points, each with its own intercept (fixed effects).
 
@@ -119,6 +144,45 @@ def fit_common_slope(groups: Sequence[tuple[Sequence[float], Sequence[float]]]) 
         raise ValueError(f"{xa.size} points in {len(xs)} groups leave no residual degrees of freedom")
     slope, _, se, _ = _ols(xa, ya, df)
     return SlopeFit(slope, 0.0, se, int(xa.size), df)
+
+
+def fit_common_slope_corrected(groups: Sequence[tuple[Sequence[float], Sequence[float]]], classes: Sequence[Any],
+                               correction: Callable[[np.ndarray], np.ndarray]) -> SlopeFit:
+    """y = a_g + b·x + c_{class(g)}·h(x): one slope b, an intercept per group and a correction term per class.
+
+    The leading exponent b of an asymptotic power law with its next-order term fitted in the data, e.g.
+    log D = a_{α,seed} + b·log m + c_α·m^(-1/2) (h(x) = e^(-x/2) for x = log m): the first two terms of an
+    expansion in m^(-1/2), whose second term makes the local slope drift towards b as m grows. OLS on the
+    explicit design [x, group indicators, h(x)·class indicators]; residual d.o.f. N − G − C − 1 (C classes).
+    ``intercept`` is NaN (one per group, not reported); the fitted c_class are not returned.
+    """
+    gs = list(groups)
+    labels = [str(c) for c in classes]
+    if len(labels) != len(gs):
+        raise ValueError(f"{len(gs)} groups but {len(labels)} class labels")
+    kinds = list(dict.fromkeys(labels))
+    rows, ys = [], []
+    for k, (gx, gy) in enumerate(gs):
+        ax, ay = _finite_pairs(gx, gy, 1)
+        block = np.zeros((ax.size, 1 + len(gs) + len(kinds)))
+        block[:, 0], block[:, 1 + k] = ax, 1.0
+        block[:, 1 + len(gs) + kinds.index(labels[k])] = np.asarray(correction(ax), dtype=np.float64)
+        rows.append(block)
+        ys.append(ay)
+    if not rows:
+        raise ValueError("need at least one group")
+    design, y = np.vstack(rows), np.concatenate(ys)
+    df = int(y.size - design.shape[1])
+    if df < 1:
+        raise ValueError(f"{y.size} points, {len(gs)} groups and {len(kinds)} classes leave no residual degrees of "
+                         "freedom")
+    if np.linalg.matrix_rank(design) < design.shape[1]:
+        raise ValueError("the slope, intercepts and correction terms are not identifiable (each class needs ≥ 3 "
+                         "distinct x)")
+    beta, *_ = np.linalg.lstsq(design, y, rcond=None)
+    resid = y - design @ beta
+    cov = float(resid @ resid) / df * np.linalg.inv(design.T @ design)
+    return SlopeFit(float(beta[0]), float("nan"), math.sqrt(float(cov[0, 0])), int(y.size), df)
 
 
 def fit_common_intercept(groups: Sequence[tuple[Sequence[float], Sequence[float]]]) -> InterceptFit:

@@ -337,6 +337,6 @@ def slope_power(t: Mapping[str, Any], level: float, target: float = EXPONENT_TAR
     """Power entry of a slope sub-test: (t_{1−a/2} + t_{0.8})·SE at the sub-test's level."""
     if not t.get("usable", True) or t.get("se") is None:
         return power_entry(math.inf, target, unit, "not enough usable points")
-    df = max(int(t.get("points", 3)) - 2, 1)
+    df = float(t["df"]) if t.get("df") is not None else max(int(t.get("points", 3)) - 2, 1)
     return power_entry(detectable(float(t["se"]), level=1 - level, df=df), target, unit,
-                       f"two-sided Student t at level {level:.5f}, {df} d.o.f.")
+                       f"two-sided Student t at level {level:.5f}, {df:.3g} d.o.f.")

@@ -16,7 +16,15 @@ from empirical.two_layer.dynamics import predicted_residual
 from empirical.two_layer.experiments import arora_run, upper_to_symmetric
 from verification.check import Check, Decision, Mutant, Unit, Verdict
 from verification.checks.two_layer._common import FAMILY_ERROR, diverged, sorted_select, t_two_sided
-from verification.rules import Condition, detectable, fit_common_slope, gate_reason, power_entry, weighted_mean_se
+from verification.rules import (
+    Condition,
+    detectable,
+    fit_common_slope,
+    fit_common_slope_corrected,
+    gate_reason,
+    power_entry,
+    weighted_mean_se,
+)
 from verification.rules.verdicts import combine_named
 
 #: the α-term error the kernel test must see: a plausible half-step error (g_α for c_α: 29 % at α = −1;
@@ -41,7 +49,8 @@ class AroraDynamics(Check):
     """
 
     version = 3  # measure() also records H^(m)(0), η·λ_max(H^(m)(0)) and ‖W_T − W_0‖/‖W_0‖
-    default_seeds = {"quick": 6, "full": 8}  # 6: powered on every seed set (false_alarm_rates.md)
+    #: 8: the corrected exponent fit is detectable to ≈ 0.30 (target 0.35) on the seed sets of false_alarm_rates.md
+    default_seeds = {"quick": 8, "full": 8}
 
     order = 70
     name = "arora_dynamics"
@@ -113,27 +122,38 @@ class AroraDynamics(Check):
 
     def _rate_test(self, measurements: Any, bounds_by_role: Mapping[str, Bound], alphas: Sequence[float]
                    ) -> tuple[dict[str, str], dict[str, Any], float]:
-        """log D on log m (one intercept per α): slope ≤ e + t·SE, e the error bound's m-exponent (one-sided: an
-        upper bound on ε), for D vs the analytic kernel and D vs the run's own H^(m)(0)."""
+        """log D = a_{α,seed} + b·log m + c_α·m^(-1/2): the leading exponent b ≤ e + t·SE, e the error bound's
+        m-exponent (one-sided: an upper bound on ε), for D vs the analytic kernel and D vs the run's own H^(m)(0).
+
+        The c_α·m^(-1/2) term is the next order of the deviation's expansion in m^(-1/2) (the measured
+        pre-asymptotic model error: over 500–32 000 the local slope at α = 0 drifts from −0.3 to −0.48); one
+        intercept per (α, seed) because a seed's data are shared by its widths."""
         expo = float(bounds_by_role["error"].exponent(B.m))
-        groups: dict[str, list] = {"analytic": [], "linearisation": []}
+        pts: dict[str, dict[tuple[float, int], tuple[list, list]]] = {"analytic": {}, "linearisation": {}}
         for a in alphas:
-            pts: dict[str, tuple[list, list]] = {k: ([], []) for k in groups}
             for u, m in sorted_select(measurements, alpha=a):
                 meas, pred, own = self._curves(u, m, bounds_by_role)
                 norm = float(np.linalg.norm(m["r0"]))
                 for k, ref in (("analytic", pred), ("linearisation", own)):
-                    pts[k][0].append(np.log(u.params["m"]))
-                    pts[k][1].append(np.log(max(float(np.max(np.abs(meas - ref))) / norm, 1e-300)))
-            for k in groups:
-                groups[k].append(pts[k])
+                    xs, ys = pts[k].setdefault((a, u.seed), ([], []))
+                    xs.append(np.log(u.params["m"]))
+                    ys.append(np.log(max(float(np.max(np.abs(meas - ref))) / norm, 1e-300)))
         verdicts, info, worst = {}, {}, 0.0
-        for k, gs in groups.items():
-            fit = fit_common_slope(gs)
+        if len({u.params["m"] for u, _ in measurements.records()}) < 3:  # b and c_α need ≥ 3 widths
+            note = "fewer than 3 widths: the leading exponent and its m^(-1/2) correction are not separable"
+            return ({k: Verdict.INCONCLUSIVE.value for k in pts},
+                    {k: {"note": note, "slope": float("nan"), "slope_se": float("inf"), "bound_exponent": expo,
+                         "range_slope_without_correction": float("nan")} for k in pts}, float("inf"))
+        for k, by_group in pts.items():
+            keys = sorted(by_group)
+            fit = fit_common_slope_corrected([by_group[g] for g in keys], [g[0] for g in keys],
+                                             lambda x: np.exp(-x / 2))
+            linear = fit_common_slope([by_group[g] for g in keys])  # reported: the range's average local slope
             q = t_two_sided(1, fit.df)  # = one-sided at FAMILY_ERROR/2: Bonferroni over the two rate tests
             verdicts[k] = (Verdict.HOLDS if fit.slope <= expo + q * fit.se else Verdict.VIOLATED).value
             worst = max(worst, detectable(fit.se, level=FAMILY_ERROR / 2, sides=1, df=fit.df))
-            info[k] = {"slope": fit.slope, "slope_se": fit.se, "df": fit.df, "bound_exponent": expo, "t_crit": q}
+            info[k] = {"slope": fit.slope, "slope_se": fit.se, "df": fit.df, "bound_exponent": expo, "t_crit": q,
+                       "range_slope_without_correction": linear.slope, "range_slope_se": linear.se}
         return verdicts, info, worst
 
     @staticmethod
@@ -160,13 +180,14 @@ class AroraDynamics(Check):
                       default={"alpha_term_error": float("nan"), "se": float("nan")})
         reason = (f"{'; '.join(deciding)}: " if verdict is not Verdict.HOLDS else "") + (
             f"kernel α-term error {worst_k['alpha_term_error']:+.4f} ± {worst_k['se']:.4f} (largest |·| over α); "
-            + "; ".join(f"{k} deviation ∝ m^{v['slope']:.2f}±{v['slope_se']:.2f} (bound m^{v['bound_exponent']:g})"
+            + "; ".join(f"{k} deviation ∝ m^{v['slope']:.2f}±{v['slope_se']:.2f} to leading order (bound "
+                        f"m^{v['bound_exponent']:g}; range slope m^{v['range_slope_without_correction']:.2f})"
                         for k, v in rate_info.items()))
         power = {"kernel_alpha_term": power_entry(kernel_pow["detectable"], _TARGET_ALPHA_TERM,
                                                   "relative error of the kernel's α-term",
                                                   "two-sided t on the √m-weighted mean of ŝ − 1, Bonferroni over α"),
                  "deviation_exponent": power_entry(rate_detect, _TARGET_EXPONENT, "exponent of the deviation in m",
-                                                   "one-sided t on the common log-log slope")}
+                                                   "one-sided t on the leading exponent b of the corrected fit")}
         return Decision(verdict=verdict, reason=reason, rule=self._rule(),
                         predicted={"alpha_term_scale": 1.0, "error_exponent_at_most": rate_info["analytic"]["bound_exponent"]},
                         measured={"kernel": kernel_info, "rates": rate_info},
