@@ -146,6 +146,22 @@ def fit_common_slope(groups: Sequence[tuple[Sequence[float], Sequence[float]]]) 
     return SlopeFit(slope, 0.0, se, int(xa.size), df)
 
 
+def _design_ols(rows: list[np.ndarray], ys: list[np.ndarray], what: str
+                ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """OLS on the stacked design blocks: coefficients, their covariance (NaN where not identifiable), d.o.f., y."""
+    if not rows:
+        raise ValueError("need at least one group")
+    design, y = np.vstack(rows), np.concatenate(ys)
+    df = int(y.size - design.shape[1])
+    if df < 1:
+        raise ValueError(f"{y.size} points in {what} leave no residual degrees of freedom")
+    beta, *_ = np.linalg.lstsq(design, y, rcond=None)
+    resid = y - design @ beta
+    if np.linalg.matrix_rank(design) < design.shape[1]:
+        return beta, np.full((design.shape[1],) * 2, np.nan), df, y
+    return beta, float(resid @ resid) / df * np.linalg.inv(design.T @ design), df, y
+
+
 def fit_common_slope_corrected(groups: Sequence[tuple[Sequence[float], Sequence[float]]], classes: Sequence[Any],
                                correction: Callable[[np.ndarray], np.ndarray]) -> SlopeFit:
     """y = a_g + b·x + c_{class(g)}·h(x): one slope b, an intercept per group and a correction term per class.
@@ -169,19 +185,10 @@ def fit_common_slope_corrected(groups: Sequence[tuple[Sequence[float], Sequence[
         block[:, 1 + len(gs) + kinds.index(labels[k])] = np.asarray(correction(ax), dtype=np.float64)
         rows.append(block)
         ys.append(ay)
-    if not rows:
-        raise ValueError("need at least one group")
-    design, y = np.vstack(rows), np.concatenate(ys)
-    df = int(y.size - design.shape[1])
-    if df < 1:
-        raise ValueError(f"{y.size} points, {len(gs)} groups and {len(kinds)} classes leave no residual degrees of "
-                         "freedom")
-    if np.linalg.matrix_rank(design) < design.shape[1]:
+    beta, cov, df, y = _design_ols(rows, ys, f"{len(gs)} groups and {len(kinds)} classes")
+    if not np.all(np.isfinite(cov)):
         raise ValueError("the slope, intercepts and correction terms are not identifiable (each class needs ≥ 3 "
                          "distinct x)")
-    beta, *_ = np.linalg.lstsq(design, y, rcond=None)
-    resid = y - design @ beta
-    cov = float(resid @ resid) / df * np.linalg.inv(design.T @ design)
     return SlopeFit(float(beta[0]), float("nan"), math.sqrt(float(cov[0, 0])), int(y.size), df)
 
 
@@ -200,15 +207,7 @@ def fit_common_intercept(groups: Sequence[tuple[Sequence[float], Sequence[float]
         block[:, 0], block[:, k + 1] = 1.0, ax
         rows.append(block)
         ys.append(ay)
-    if not rows:
-        raise ValueError("need at least one group")
-    design, y = np.vstack(rows), np.concatenate(ys)
-    df = int(y.size - design.shape[1])
-    if df < 1:
-        raise ValueError(f"{y.size} points in {len(gs)} groups leave no residual degrees of freedom")
-    beta, *_ = np.linalg.lstsq(design, y, rcond=None)
-    resid = y - design @ beta
-    cov = float(resid @ resid) / df * np.linalg.inv(design.T @ design)
+    beta, cov, df, y = _design_ols(rows, ys, f"{len(gs)} groups")
     return InterceptFit(float(beta[0]), math.sqrt(float(cov[0, 0])), tuple(float(b) for b in beta[1:]), int(y.size), df)
 
 
