@@ -345,7 +345,9 @@ class Bound:
         E.g. ``exponent(m)`` of C·n⁶/(λ⁴p³) in ``n`` is 6; of C·m^(-1/2) in ``m`` is -1/2.
         """
         expr = self.expr if values is None else self.expr.subs(self._resolve(values, {}))
-        slope = sp.simplify(var * sp.diff(expr, var) / expr)
+        # Floats (m**0.6) as exact rationals first: sympy's limit mis-evaluates float powers (0.6 → 0, 0.4 → -oo)
+        exact = sp.nsimplify(expr, rational=True)
+        slope = sp.simplify(var * sp.diff(exact, var) / exact)
         return sp.limit(slope, var, point)
 
     def optimize(

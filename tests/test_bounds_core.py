@@ -137,12 +137,21 @@ def test_calculus_verbs():
     assert B.du_width.exponent(B.n) == 6
     assert B.du_width.exponent(B.lam, point=0) == -4
     assert B.du_gram_concentration.exponent(B.m) == sp.Rational(-1, 2)
+
     assert B.H_tilde.limit(B.rho, 1) == 1
     assert sp.simplify(B.c_alpha.diff(B.alpha) - 2 * (B.alpha - 1) * (B.alpha + 1) / (1 + B.alpha**2) ** 2) == 0
     relu = B.H_tilde.subs(alpha=0)
     assert B.alpha not in relu.expr.free_symbols
     assert "substituted" in relu.notes
     assert sp.simplify(B.H_tilde.series(B.rho, 4) - (B.H_tilde.expr.series(B.rho, 0, 4).removeO())) == 0
+
+
+@pytest.mark.parametrize(("power", "expected"), [(0.6, sp.Rational(-3, 5)), (0.4, sp.Rational(-2, 5)),
+                                                 (0.45, sp.Rational(-9, 20)), (sp.Rational(3, 4), sp.Rational(-3, 4))])
+def test_exponent_of_a_float_power_is_exact(power, expected) -> None:
+    """A mutant written m**0.6 has exponent −3/5 (sympy's limit alone returns 0 for it and −∞ for m**0.4)."""
+    bd = B.du_gram_concentration
+    assert bd.mutant(bd.expr * sp.sqrt(B.m) / B.m**power, "float power").exponent(B.m) == expected
 
 
 def test_mutant_changes_fingerprint_and_keeps_metadata():
