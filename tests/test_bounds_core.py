@@ -137,7 +137,6 @@ def test_calculus_verbs():
     assert B.du_width.exponent(B.n) == 6
     assert B.du_width.exponent(B.lam, point=0) == -4
     assert B.du_gram_concentration.exponent(B.m) == sp.Rational(-1, 2)
-
     assert B.H_tilde.limit(B.rho, 1) == 1
     assert sp.simplify(B.c_alpha.diff(B.alpha) - 2 * (B.alpha - 1) * (B.alpha + 1) / (1 + B.alpha**2) ** 2) == 0
     relu = B.H_tilde.subs(alpha=0)
