@@ -129,9 +129,11 @@ class KernelMonteCarlo(Check):
         zs: dict[str, list[float]] = {}
         worst: tuple[float, str, float, int, float, float] = (0.0, "", 0.0, 0, 0.0, 0.0)
         best_rel: dict[float, float] = {}
+        finite = True  # every Monte-Carlo estimate, SE and prediction is a number
         for a, mc in pooled.items():
             for role, (m, pr, se) in self._comparisons(bounds_by_role, a, rho, params["series_terms"], mc).items():
                 diff, se_a = np.abs(np.asarray(m, dtype=float) - np.asarray(pr, dtype=float)), np.asarray(se, dtype=float)
+                finite = finite and bool(np.all(np.isfinite(diff)) and np.all(np.isfinite(se_a)))
                 # a constant integrand (e.g. σ'² ≡ 1 at α = −1) has SE 0: exact agreement is z = 0, any gap is z = ∞
                 z = np.where(se_a > 0, diff / np.where(se_a > 0, se_a, 1.0), np.where(diff <= 1e-12, 0.0, np.inf))
                 zs.setdefault(role, []).extend(z.tolist())
@@ -143,7 +145,6 @@ class KernelMonteCarlo(Check):
                 best_rel[a] = float(np.min(mc["kd_se"] / (c * np.arccos(rho) / np.pi)))
         n_tests = sum(len(v) for v in zs.values())
         z_crit = bonferroni_z(n_tests, _FAMILY_ERROR)
-        finite = all(np.all(np.isfinite(v)) for v in zs.values())
         zmax, role, a, i, m, pr = worst
         where = f"α={a:g}, " + (f"ρ={rho[i]:.3f}" if role not in _INDEXED else f"index {i}")
         if not finite:
@@ -152,8 +153,9 @@ class KernelMonteCarlo(Check):
             verdict, reason = Verdict.HOLDS, (f"all {n_tests} comparisons within {z_crit:.2f} standard errors "
                                               f"(largest |z| = {zmax:.2f})")
         else:
+            exact = " (a constant integrand: SE 0, any gap is decisive)" if not np.isfinite(zmax) else ""
             verdict, reason = Verdict.VIOLATED, (f"{self.bound_roles[role]} at {where}: MC {m:.5f} vs "
-                                                 f"formula {pr:.5f} (|z| = {zmax:.1f} > {z_crit:.2f})")
+                                                 f"formula {pr:.5f} (|z| = {zmax:.1f} > {z_crit:.2f}){exact}")
         detect = detectable(max(best_rel.values(), default=float("inf")), level=_FAMILY_ERROR / max(n_tests, 1))
         power = {"alpha_factor": power_entry(detect, _TARGET_FACTOR, "relative error of c_α inside κ̇_α",
                                              "Bonferroni z on the most sensitive ρ of each α, worst α")}
@@ -206,6 +208,11 @@ class KernelMonteCarlo(Check):
             Mutant("fourth_moment_alpha_powers", "alpha-factor", "E[σ'²σ'²] with α⁴ and α² swapped",
                    {"fourth_moment": B.E_dsigma2_dsigma2.mutant(
                        (sp.pi - sp.acos(r)) / (2 * sp.pi) * (1 + a**2) + sp.acos(r) / sp.pi * a**4, "swap")}),
+            Mutant("fourth_moment_alpha_squared_to_alpha", "alpha-factor",
+                   "E[σ'²σ'²] with α in place of α² in the θ term (differs most at α = −1, where the integrand is "
+                   "the constant 1 and the Monte-Carlo SE is 0)",
+                   {"fourth_moment": B.E_dsigma2_dsigma2.mutant(
+                       a * sp.acos(r) / sp.pi + (sp.pi - sp.acos(r)) * (a**4 + 1) / (2 * sp.pi), "α²→α")}),
             Mutant("c_sigma_unsquared", "constant-structure", "c_σ = √2/√(1+α²) (the normaliser not squared)",
                    {"normaliser": B.c_sigma.mutant(sp.sqrt(2 / (1 + a**2)), "√")}),
         ]
