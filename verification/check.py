@@ -220,6 +220,9 @@ class Check(ABC):
     claim: ClassVar[str]
     source: ClassVar[str]
     bound_roles: ClassVar[Mapping[str, str]]
+    #: roles whose bound is evaluated and reported (findings, figures) but on which no verdict depends; such a
+    #: bound counts as decided only if another check decides on it (tests/test_bounds_decided.py)
+    reported_roles: ClassVar[frozenset[str]] = frozenset()
     version: ClassVar[int] = 1
     #: position in listings and reports (lower first); ties sort by module and class name
     order: ClassVar[int] = 100
@@ -318,6 +321,7 @@ class Check(ABC):
         """Name, formula, source and provenance of each bound used, for the report."""
         return {
             role: {"name": b.name, "expr": str(b.expr), "source": b.source, "provenance": b.provenance.value,
-                   "side": b.side.value, **({"notes": b.notes} if b.notes.startswith("PLANTED") else {})}
+                   "side": b.side.value, **({"notes": b.notes} if b.notes.startswith("PLANTED") else {}),
+                   **({"use": "reported, not decided"} if role in self.reported_roles else {})}
             for role, b in bounds_by_role.items()
         }

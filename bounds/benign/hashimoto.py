@@ -115,6 +115,11 @@ h25_benign_ratio = define(
     quantity="n‖μ‖⁴/(‖Σ‖·Tr Σ): benign overfitting when this is ≫ 1",
     source=f"{_H25}, a reviewer's reading of Theorem 5.1 (OpenReview VOK6LNaZ3N) [summary]",
     provenance=Provenance.SUMMARY, side=Side.EXACT,
+    untestable="reported, not decided: refuting its dependence on n, ‖Σ‖ and Tr Σ needs a design that varies them, "
+               "and the quick and full designs vary ‖μ‖ at fixed n and d, where every increasing function of ‖μ‖ "
+               "orders the errors alike (n²‖μ‖⁴, ‖μ‖² for ‖μ‖⁴ or a dropped ‖Σ‖ pass unseen); "
+               "hashimoto_beyond_orthogonality reports it per run and finds the errors do not collapse on it "
+               "for spikes orthogonal to μ",
 )
 
 # ---------------------------------------------------------------------------- derived isotropic heuristic

@@ -41,6 +41,8 @@ class HashimotoBeyondOrthogonality(BenignCheck):
     source = ("H25, Theorem 4.8 (positively correlated data) and Thms 6.2/6.3 [summary]; "
               "H-lin Theorem 1 [paper: poster]; docs/theory/benign-overfitting.md §2, §4 H2")
     bound_roles = {"error": "isotropic_error", "benign_ratio": "h25_benign_ratio"}
+    #: the ratio is evaluated per run and reported (findings, figure); no rule depends on it (docs page)
+    reported_roles = frozenset({"benign_ratio"})
     default_seeds = {"quick": 4, "full": 5}  # 4: the Φ-argument power (docs page)
 
     def params(self, profile: str) -> dict[str, Any]:
