@@ -173,7 +173,8 @@ def lazy_interpolant(x_train: torch.Tensor, x_test: torch.Tensor, w: torch.Tenso
 def _noise_split(u: Mapping[str, Any]) -> tuple[Split, dict[str, list[float]], dict[str, torch.Tensor]]:
     """The split of a label-noise unit and its noisy training labels (lists) and test labels, keyed by p.
 
-    The flips of level p are seeded by (seed, position of p in ``u["noise"]``, p) exactly as in one run."""
+    The flips of level p are seeded by (seed, position of p in ``u["noise"]``, p) (:func:`noisy_labels`), the same
+    seeds for the data, Gram and training units of that (dataset, seed)."""
     split = build_split(u["spec"], u["seed"])
     labels: dict[str, list[float]] = {}
     tests: dict[str, torch.Tensor] = {}
@@ -183,7 +184,7 @@ def _noise_split(u: Mapping[str, Any]) -> tuple[Split, dict[str, list[float]], d
     return split, labels, tests
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=64)  # each holds the training inputs (≈ 0.4 MB of JSON in the full profile)
 def noise_data(blob: str, device: str) -> str:
     """The data of one (dataset, seed) of the label-noise experiment (ADHLW §5): training inputs, the noisy
     training labels of every level p, sizes and the labels' share in ker Xᵀ (JSON in, JSON out; cached in-process
@@ -233,11 +234,11 @@ def noise_train(blob: str, device: str) -> str:
     ``blob`` holds spec, seed, alpha, p, noise_index (the position of p in the profile's noise list, which seeds the
     label flips), width, epochs."""
     u = json.loads(blob)
-    seed, p = u["seed"], u["p"]
+    seed = u["seed"]
     dev = torch.device(device)
     split = build_split(u["spec"], seed)
     x = split.x_train
-    y_tr, y_te = noisy_labels(split, p, seed, u["noise_index"])
+    y_tr, y_te = noisy_labels(split, u["p"], seed, u["noise_index"])
     net = symmetric_two_layer(split.d, u["width"], u["alpha"], seed, device=dev)
     eta = suggest_step(net, x.to(dev))
     ys = torch.tensor(y_tr.tolist(), dtype=torch.float64)[None].to(dev)
