@@ -1,9 +1,11 @@
 """Experiment runners of the generalisation checks (measurement only: no bound is used here).
 
 * :func:`build_split` / :func:`noisy_labels` — the dataset of a unit and its exact-count label noise;
-* :func:`noise_run` — one (dataset, seed) unit of the label-noise experiment (ADHLW §5): first-layer GD on the
-  squared loss at every α and noise level p, clean/noisy test 0-1 error, and the label quadratic form yᵀH_M⁻¹y of
-  the network's own finite-width Gram at widths M and M/2; cached in-process so that two checks share it;
+* the label-noise experiment (ADHLW §5), in three kinds of unit, each cached in-process so that two checks share
+  it: :func:`noise_data` — the inputs and noisy labels of a (dataset, seed); :func:`noise_gram` — the label
+  quadratic form yᵀH_M⁻¹y of the network's own finite-width Gram at widths M and M/2 and the t → ∞ lazy network of
+  a (dataset, α, seed); :func:`noise_train` — first-layer GD on the squared loss of one (dataset, α, p, seed), with
+  clean/noisy test 0-1 error;
 * :func:`gap_epochs_run` — logistic-loss GD with the per-epoch generalisation gap (Cao & Gu's setting);
 * :func:`alpha_order_run` — squared-loss GD for several α with one step size and the test error per epoch.
 
@@ -29,7 +31,7 @@ from empirical.generalization.train import label_quadratic_form, suggest_step, s
 from empirical.losses import zero_one_error
 
 __all__ = ["alpha_order_run", "batched_alpha_gd", "batched_squared_gd", "build_split", "gap_epochs_run", "key",
-           "lazy_interpolant", "nested_grams", "noise_run", "noisy_labels"]
+           "lazy_interpolant", "nested_grams", "noise_data", "noise_gram", "noise_train", "noisy_labels"]
 
 
 def key(value: float) -> str:
@@ -168,58 +170,85 @@ def lazy_interpolant(x_train: torch.Tensor, x_test: torch.Tensor, w: torch.Tenso
     return out
 
 
-@lru_cache(maxsize=64)
-def noise_run(blob: str, device: str) -> str:
-    """One (dataset, seed) unit of the label-noise experiment (JSON in, JSON out; cached so two checks share it).
+def _noise_split(u: Mapping[str, Any]) -> tuple[Split, dict[str, list[float]], dict[str, torch.Tensor]]:
+    """The split of a label-noise unit and its noisy training labels (lists) and test labels, keyed by p.
 
-    ``blob`` holds spec, seed, noise, alphas, width, epochs, gram_width, gram_draws.
-    """
-    u = json.loads(blob)
-    spec, seed = u["spec"], u["seed"]
-    dev = torch.device(device)
-    split = build_split(spec, seed)
-    x, d = split.x_train, split.d
+    The flips of level p are seeded by (seed, position of p in ``u["noise"]``, p) (:func:`noisy_labels`), the same
+    seeds for the data, Gram and training units of that (dataset, seed)."""
+    split = build_split(u["spec"], u["seed"])
     labels: dict[str, list[float]] = {}
     tests: dict[str, torch.Tensor] = {}
     for i, p in enumerate(u["noise"]):
-        y_tr, y_te = noisy_labels(split, p, seed, i)
+        y_tr, y_te = noisy_labels(split, p, u["seed"], i)
         labels[key(p)], tests[key(p)] = y_tr.tolist(), y_te
-    per_alpha: dict[str, Any] = {}
-    for a in u["alphas"]:
-        net = symmetric_two_layer(d, u["width"], a, seed, device=dev)
-        eta = suggest_step(net, x.to(dev))
-        ys = torch.stack([torch.tensor(labels[key(p)], dtype=torch.float64) for p in u["noise"]]).to(dev)
-        gd = batched_squared_gd(net, x.to(dev), ys, eta, u["epochs"])
-        act_net = net.activation
-        scale_a = net.a.to(torch.float64) / math.sqrt(net.m)
-        out_test = act_net(split.x_test.to(dev) @ gd["w"].transpose(1, 2)) @ scale_a
-        runs = {}
-        for i, p in enumerate(u["noise"]):
-            runs[key(p)] = {
-                "train_error": gd["train_error"][i], "train_loss": gd["train_loss"][i],
-                "test_error_clean": float(zero_one_error(out_test[i], split.y_test.to(dev))),
-                "test_error_noisy": float(zero_one_error(out_test[i], tests[key(p)].to(dev))),
-                "distance": gd["distance"][i], "diverged_at": gd["diverged_at"][i],
-            }
-        act = leaky_relu(a)
-        lazy: dict[str, dict[str, float]] = {}
-        q_full: dict[str, list[float]] = {key(p): [] for p in u["noise"]}
-        q_half: dict[str, list[float]] = {key(p): [] for p in u["noise"]}
-        for r in range(u["gram_draws"]):
-            w = torch.randn(u["gram_width"], d, generator=generator(7_919 * seed + 104_729 * (r + 1)),
-                            dtype=torch.float64)
-            full, half = nested_grams(x, w, act)
-            if r == 0:
-                lazy = lazy_interpolant(x, split.x_test, w, act, labels, tests, split.y_test)
-            for p in u["noise"]:
-                y = np.asarray(labels[key(p)])
-                q_full[key(p)].append(label_quadratic_form(full, y))
-                q_half[key(p)].append(label_quadratic_form(half, y))
-        per_alpha[key(a)] = {"eta": eta, "runs": runs, "q_width": q_full, "q_half_width": q_half, "lazy": lazy}
+    return split, labels, tests
+
+
+@lru_cache(maxsize=64)  # each holds the training inputs (≈ 0.4 MB of JSON in the full profile)
+def noise_data(blob: str, device: str) -> str:
+    """The data of one (dataset, seed) of the label-noise experiment (ADHLW §5): training inputs, the noisy
+    training labels of every level p, sizes and the labels' share in ker Xᵀ (JSON in, JSON out; cached in-process
+    so that two checks share it). ``blob`` holds spec, seed, noise; ``device`` is unused (CPU work)."""
+    u = json.loads(blob)
+    split, labels, _ = _noise_split(u)
+    x = split.x_train
     return json.dumps({
-        "x_train": x.tolist(), "labels": labels, "n_train": split.n_train, "n_test": split.n_test, "d": d,
+        "x_train": x.tolist(), "labels": labels, "n_train": split.n_train, "n_test": split.n_test, "d": split.d,
         "nonlinear_fraction": {k: nonlinear_label_fraction(x, torch.tensor(v)) for k, v in labels.items()},
-        "alphas": per_alpha,
+    })
+
+
+@lru_cache(maxsize=1024)
+def noise_gram(blob: str, device: str) -> str:
+    """The finite-width Gram draws of one (dataset, α, seed): yᵀH_M⁻¹y and yᵀH_{M/2}⁻¹y of every level p and draw,
+    and the t → ∞ lazy network of the first draw (JSON in, JSON out; cached in-process).
+
+    ``blob`` holds spec, seed, noise, alpha, gram_width, gram_draws. Draw r is seeded by (seed, r) only, so every α
+    sees the same draws; the work is float64 on the CPU whatever ``device`` is."""
+    u = json.loads(blob)
+    seed = u["seed"]
+    split, labels, tests = _noise_split(u)
+    x, d = split.x_train, split.d
+    act = leaky_relu(u["alpha"])
+    lazy: dict[str, dict[str, float]] = {}
+    q_full: dict[str, list[float]] = {key(p): [] for p in u["noise"]}
+    q_half: dict[str, list[float]] = {key(p): [] for p in u["noise"]}
+    for r in range(u["gram_draws"]):
+        w = torch.randn(u["gram_width"], d, generator=generator(7_919 * seed + 104_729 * (r + 1)), dtype=torch.float64)
+        full, half = nested_grams(x, w, act)
+        if r == 0:
+            lazy = lazy_interpolant(x, split.x_test, w, act, labels, tests, split.y_test)
+        for p in u["noise"]:
+            y = np.asarray(labels[key(p)])
+            q_full[key(p)].append(label_quadratic_form(full, y))
+            q_half[key(p)].append(label_quadratic_form(half, y))
+    return json.dumps({"q_width": q_full, "q_half_width": q_half, "lazy": lazy})
+
+
+@lru_cache(maxsize=1024)
+def noise_train(blob: str, device: str) -> str:
+    """One training run of the label-noise experiment, (dataset, α, p, seed): first-layer GD on the squared loss
+    for ``epochs`` from the symmetric initialisation of (α, seed), η = 1/λ_max of its Gram; training error and loss,
+    clean and noisy test 0-1 error, ‖W − W_0‖_F, divergence (JSON in, JSON out; cached in-process).
+
+    ``blob`` holds spec, seed, alpha, p, noise_index (the position of p in the profile's noise list, which seeds the
+    label flips), width, epochs."""
+    u = json.loads(blob)
+    seed = u["seed"]
+    dev = torch.device(device)
+    split = build_split(u["spec"], seed)
+    x = split.x_train
+    y_tr, y_te = noisy_labels(split, u["p"], seed, u["noise_index"])
+    net = symmetric_two_layer(split.d, u["width"], u["alpha"], seed, device=dev)
+    eta = suggest_step(net, x.to(dev))
+    ys = torch.tensor(y_tr.tolist(), dtype=torch.float64)[None].to(dev)
+    gd = batched_squared_gd(net, x.to(dev), ys, eta, u["epochs"])
+    out_test = net.activation(split.x_test.to(dev) @ gd["w"].transpose(1, 2)) @ (net.a.to(torch.float64) / math.sqrt(net.m))
+    return json.dumps({
+        "eta": eta, "train_error": gd["train_error"][0], "train_loss": gd["train_loss"][0],
+        "test_error_clean": float(zero_one_error(out_test[0], split.y_test.to(dev))),
+        "test_error_noisy": float(zero_one_error(out_test[0], y_te.to(dev))),
+        "distance": gd["distance"][0], "diverged_at": gd["diverged_at"][0],
     })
 
 

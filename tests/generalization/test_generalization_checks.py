@@ -16,7 +16,8 @@ from verification.checks.generalization.generalization_gap_epochs import General
 
 
 def _noise_measurements(errors: dict[float, float], n_test: int = 400, seeds: int = 3) -> Measurements:
-    """Noise-experiment units with real inputs/labels but chosen noisy-distribution test errors."""
+    """Noise-experiment units (data, Gram and one training run per p of each seed, at α = 0) with real
+    inputs/labels but chosen noisy-distribution test errors."""
     out = Measurements()
     for s in range(seeds):
         sp_ = teacher_split(12, 4, 4, seed=s, teacher="linear")
@@ -26,17 +27,49 @@ def _noise_measurements(errors: dict[float, float], n_test: int = 400, seeds: in
             yy = y.copy()
             yy[: round(p * 12)] *= -1
             labels[f"{p:g}"] = yy.tolist()
-        runs = {f"{p:g}": {"train_error": 0.0, "train_loss": 0.0, "test_error_clean": e, "test_error_noisy": e,
-                           "distance": 1.0, "diverged_at": None} for p, e in errors.items()}
+        out.add(Unit("toy,data", s, {"kind": "data", "dataset": "toy"}), {
+            "x_train": sp_.x_train.tolist(), "labels": labels, "n_train": 12, "n_test": n_test, "d": 4,
+            "nonlinear_fraction": {k: 0.5 for k in labels}})
         lazy = {f"{p:g}": {"test_error_clean": e, "test_error_noisy": e, "train_residual": 1e-13}
                 for p, e in errors.items()}
-        out.add(Unit("toy", s, {"dataset": "toy", "gram_width": 1024}), {
-            "x_train": sp_.x_train.tolist(), "labels": labels, "n_train": 12, "n_test": n_test, "d": 4,
-            "nonlinear_fraction": {k: 0.5 for k in labels},
-            "alphas": {"0": {"eta": 0.1, "runs": runs, "q_width": {k: [1.0] for k in labels},
-                             "q_half_width": {k: [1.0] for k in labels}, "lazy": lazy}},
-        })
+        out.add(Unit("toy,alpha=0,gram", s, {"kind": "gram", "dataset": "toy", "alpha": 0.0, "gram_width": 1024}),
+                {"q_width": {k: [1.0] for k in labels}, "q_half_width": {k: [1.0] for k in labels}, "lazy": lazy})
+        for p, e in errors.items():
+            out.add(Unit(f"toy,alpha=0,noise={p:g}", s, {"kind": "train", "dataset": "toy", "alpha": 0.0, "p": p}),
+                    {"eta": 0.1, "train_error": 0.0, "train_loss": 0.0, "test_error_clean": e, "test_error_noisy": e,
+                     "distance": 1.0, "diverged_at": None})
     return out
+
+
+def _record(meas: Measurements, **params) -> dict:
+    """The one record of ``meas`` whose unit has these params."""
+    (_, rec), = meas.select(**params)
+    return rec
+
+
+def test_noise_units_are_one_per_training_run_with_readable_unique_keys() -> None:
+    chk = AroraBoundVsError()
+    params = chk.params("quick")
+    units = chk.units(params, [0, 1])
+    per_seed = 1 + len(params["alphas"]) * (1 + len(params["noise"]))
+    assert len(units) == len(params["datasets"]) * 2 * per_seed
+    assert len({u.key for u in units}) == len(units) and units == chk.units(params, [0, 1])
+    configs = {u.config for u in units}
+    assert {"synthetic,data", "synthetic,alpha=0,gram", "digits,alpha=-1,noise=0.1"} <= configs
+    train = [u for u in units if u.params["kind"] == "train"]
+    assert all(params["noise"][u.params["noise_index"]] == u.params["p"] for u in train)  # seeds the label flips
+
+
+def test_noise_rows_do_not_depend_on_the_order_units_finish() -> None:
+    chk = AroraBoundVsError()
+    meas = _noise_measurements({0.0: 0.0, 0.25: 0.25, 0.5: 0.5})
+    data = meas.select(kind="data")
+    rest = [ur for ur in meas.records() if ur[0].params["kind"] != "data"]
+    shuffled = Measurements([*data, *reversed(rest)])  # data units in order, the others in reverse
+    gram = chk.default_bounds()["gram"]
+    assert chk.rows(shuffled, gram) == chk.rows(meas, gram)
+    rows, _ = chk.rows(meas, gram)
+    assert [(r["seed"], r["p"]) for r in rows] == [(s, p) for s in range(3) for p in (0.0, 0.25, 0.5)]
 
 
 def _scaled(bound: B.Bound, factor: float) -> B.Bound:
@@ -70,13 +103,13 @@ def test_arora_bound_trained_divergence_is_a_finding_and_lazy_residual_gates() -
     does not reach zero training loss puts the run outside the theorem's regime (inconclusive, never violated)."""
     chk = AroraBoundVsError()
     meas = _noise_measurements({0.0: 0.0, 0.5: 0.5})
-    next(iter(meas.values()))["alphas"]["0"]["runs"]["0.5"]["diverged_at"] = 17
+    _record(meas, kind="train", p=0.5, seed=0)["diverged_at"] = 17
     d = chk.decide(meas, chk.default_bounds(), chk.params("quick"))
     assert any("diverged at step 17" in f for f in d.findings)
     bounds = {**chk.default_bounds(), "bound": _scaled(B.adhlw_generalization, 1e-4)}
     bad = _noise_measurements({0.0: 0.0, 0.25: 0.9}, n_test=5000)
     assert chk.decide(bad, bounds, chk.params("quick")).verdict is Verdict.VIOLATED
-    next(iter(bad.values()))["alphas"]["0"]["lazy"]["0.25"]["train_residual"] = 0.3
+    _record(bad, kind="gram", seed=0)["lazy"]["0.25"]["train_residual"] = 0.3
     gated = chk.decide(bad, bounds, chk.params("quick"))
     assert gated.verdict is Verdict.INCONCLUSIVE and "zero training loss" in gated.reason
 

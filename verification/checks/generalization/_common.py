@@ -18,7 +18,7 @@ import torch
 
 import bounds as B
 from bounds import Bound
-from empirical.generalization.experiments import key, noise_run
+from empirical.generalization.experiments import key, noise_data, noise_gram, noise_train
 from empirical.generalization.train import label_quadratic_form
 from empirical.gram import leaky_gram
 from verification.check import Check, Measurements, Unit
@@ -82,7 +82,10 @@ class NoiseExperiment(Check):
     """Shared profile, units and measurement of the label-noise experiment (ADHLW §5 experiments)."""
 
     default_seeds = {"quick": 5, "full": 8}
-    version = 2  # v2: the t → ∞ lazy network (kernel interpolant of the width-M tangent kernel) is measured
+    # v2: the t → ∞ lazy network (kernel interpolant of the width-M tangent kernel) is measured
+    # v3: the unit layout changed: one unit per training run (dataset, α, p, seed), one per Gram draws (dataset, α,
+    #     seed) and one per data (dataset, seed) instead of one per (dataset, seed); same numbers, new keys
+    version = 3
 
     def params(self, profile: str) -> dict[str, Any]:
         if profile == "quick":
@@ -104,36 +107,58 @@ class NoiseExperiment(Check):
         }
 
     def units(self, params: Mapping[str, Any], seeds: Sequence[int]) -> list[Unit]:
-        keep = ("noise", "alphas", "width", "epochs", "gram_width", "gram_draws")
-        return [Unit(f"{name}", s, {"dataset": name, "spec": spec, **{k: params[k] for k in keep}})
-                for name, spec in params["datasets"].items() for s in seeds]
+        """Per (dataset, seed): per α one training run per noise level p and the Gram draws, then the data.
+
+        Training runs come first so that ``--plan --calibrate`` (which times a check's first unit) times the kind
+        that dominates the count; ``noise_index`` is p's position in the profile's noise list: it seeds the label
+        flips (one seed per level), as in the batched run."""
+        out = []
+        for name, spec in params["datasets"].items():
+            for s in seeds:
+                base = {"dataset": name, "spec": spec}
+                for a in params["alphas"]:
+                    out += [Unit(f"{name},alpha={a:g},noise={p:g}", s, {
+                        **base, "kind": "train", "alpha": a, "p": p, "noise_index": i, "width": params["width"],
+                        "epochs": params["epochs"]}) for i, p in enumerate(params["noise"])]
+                    out.append(Unit(f"{name},alpha={a:g},gram", s, {
+                        **base, "kind": "gram", "alpha": a, "noise": params["noise"],
+                        "gram_width": params["gram_width"], "gram_draws": params["gram_draws"]}))
+                out.append(Unit(f"{name},data", s, {**base, "kind": "data", "noise": params["noise"]}))
+        return out
 
     def measure(self, unit: Unit, device: Any) -> dict[str, Any]:
-        blob = json.dumps({**dict(unit.params), "seed": unit.seed}, sort_keys=True)
-        return json.loads(noise_run(blob, str(device)))
+        params = dict(unit.params)
+        run = {"data": noise_data, "gram": noise_gram, "train": noise_train}[params.pop("kind")]
+        return json.loads(run(json.dumps({**params, "seed": unit.seed}, sort_keys=True), str(device)))
 
     @staticmethod
     def rows(measurements: Measurements, gram: Bound) -> tuple[list[dict[str, Any]], list[str]]:
-        """One row per (dataset, α, p, seed) with the encoded q = yᵀH⁻¹y, λ_min and the measured numbers."""
+        """One row per (dataset, α, p, seed) with the encoded q = yᵀH⁻¹y, λ_min and the measured numbers: the data,
+        Gram and training units of a (dataset, seed) reassembled, in the order (dataset, seed) as measured, then α
+        and p ascending (the order of the former one-unit-per-(dataset, seed) records, whose JSON keys were sorted)."""
         rows, failures = [], []
-        for unit, m in measurements.records():
-            dataset, seed = unit.params["dataset"], unit.seed
+        grams = measurements.group("kind", "dataset", "seed")
+        trains = measurements.group("kind", "dataset", "alpha", "seed")
+        for data_unit, m in measurements.select(kind="data"):
+            dataset, seed = data_unit.params["dataset"], data_unit.seed
             x = torch.tensor(m["x_train"], dtype=torch.float64)
-            for a_key, res in m["alphas"].items():
-                a = float(a_key)
+            for g_unit, g in sorted(grams.get(("gram", dataset, seed), []), key=lambda ur: ur[0].params["alpha"]):
+                a = float(g_unit.params["alpha"])
                 h = leaky_gram(x, a, formula=gram).cpu().numpy()
                 lam_min = float(np.linalg.eigvalsh((h + h.T) / 2)[0])
-                for p_key, run in res["runs"].items():
+                for t_unit, run in sorted(trains.get(("train", dataset, a, seed), []), key=lambda ur: ur[0].params["p"]):
+                    p_key = key(t_unit.params["p"])
                     try:
                         q = label_quadratic_form(h, np.asarray(m["labels"][p_key]))
                     except ValueError as exc:
-                        failures.append(f"{dataset} α={a_key}: {exc}")
+                        failures.append(f"{dataset} α={key(a)}: {exc}")
                         q = math.nan
-                    rows.append({"dataset": dataset, "alpha": a, "p": float(p_key), "seed": seed, "q": q,
-                                 "lam_min": lam_min, "n": m["n_train"], "n_test": m["n_test"], "eta": res["eta"],
-                                 "q_width": res["q_width"][p_key], "q_half": res["q_half_width"][p_key],
-                                 "f_nl": m["nonlinear_fraction"][p_key], "gram_width": unit.params["gram_width"],
-                                 **{f"lazy_{k}": v for k, v in res.get("lazy", {}).get(p_key, {}).items()}, **run})
+                    rows.append({"dataset": dataset, "alpha": a, "p": float(t_unit.params["p"]), "seed": seed, "q": q,
+                                 "lam_min": lam_min, "n": m["n_train"], "n_test": m["n_test"], "eta": run["eta"],
+                                 "q_width": g["q_width"][p_key], "q_half": g["q_half_width"][p_key],
+                                 "f_nl": m["nonlinear_fraction"][p_key], "gram_width": g_unit.params["gram_width"],
+                                 **{f"lazy_{k}": v for k, v in g.get("lazy", {}).get(p_key, {}).items()},
+                                 **{k: v for k, v in run.items() if k != "eta"}})
         return rows, sorted(set(failures))
 
 

@@ -220,7 +220,7 @@ class AroraBoundVsError(NoiseExperiment):
             core, err, err_se = {}, {}, {}
             for a in alphas:
                 vals = []
-                for m in (m for u, m in measurements.records() if u.params["dataset"] == ds):
+                for _, m in measurements.select(kind="data", dataset=ds):
                     x = torch.tensor(m["x_train"], dtype=torch.float64)
                     theta = leaky_gram(x, a, kind="ntk").cpu().numpy()
                     y = np.asarray(m["labels"][key(0.0)])
