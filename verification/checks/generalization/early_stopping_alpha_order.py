@@ -94,7 +94,10 @@ class EarlyStoppingAlphaOrder(Check):
                 Mutant("c_alpha_one_minus_alpha_squared", "alpha-factor",
                        "training term with (1 − α²)/(1 + α²) in place of c_α = (1 − α)²/(1 + α²) (the jump "
                        "factor's square misread as (1−α)(1+α): predicts α = 0 best, α = −1 worst)",
-                       {"training": tt.mutant(tt.expr.subs(c, (1 - B.alpha**2) / (1 + B.alpha**2)), "(1−α²)")})]
+                       {"training": tt.mutant(tt.expr.subs(c, (1 - B.alpha**2) / (1 + B.alpha**2)), "(1−α²)")}),
+                Mutant("alpha_factor_dropped", "alpha-factor", "training term without c_α (predicts no α-effect: a "
+                       "significantly separated pair refutes it; found by an adversarial review)",
+                       {"training": tt.mutant(tt.expr.subs(c, 1), "no c_α")})]
 
     def true_but_looser(self) -> list[Mutant]:
         tt = B.traj_training_term
@@ -114,7 +117,7 @@ class EarlyStoppingAlphaOrder(Check):
         known_all = {**known, B.alpha: params["alphas"][0]}
         fn = sp.lambdify(bound.variables, bound.expr, modules="numpy")
         orders: set[tuple[int, ...] | None] = set()
-        valid = 0
+        valid, all_tied = 0, True
         for draw in draw_unknowns(bound, known_all, params["draws"], seed):
             per_alpha = [{**known, **draw, B.alpha: a} for a in params["alphas"]]
             if not all(in_domain(bound, v) for v in per_alpha):
@@ -125,7 +128,10 @@ class EarlyStoppingAlphaOrder(Check):
                 continue
             valid += 1
             ties = len(set(np.round(values, 15))) < len(values)
+            all_tied = all_tied and len(set(np.round(values, 15))) == 1
             orders.add(None if ties else tuple(int(i) for i in np.argsort(values, kind="stable")))
+        if orders == {None} and valid and all_tied:  # every draw: the same value for every α (no α-effect)
+            return [], valid
         if len(orders) != 1 or None in orders:
             return None, valid
         order = next(iter(orders))
@@ -148,7 +154,18 @@ class EarlyStoppingAlphaOrder(Check):
                                    for a in alphas} for f in ("late", "best")}}
         judged = ds in params["judged"] and f_nl >= params["min_nonlinear_fraction"]
         pair_verdicts = {}
-        if order is not None:
+        if order == []:  # the bound predicts no α-effect: a significantly separated pair refutes it
+            pairs = list(itertools.combinations(alphas, 2))
+            flat_level = 1 - (1 - level) * (len(alphas) - 1) / len(pairs)  # Bonferroni over all pairs, not adjacent
+            for a, b in pairs:
+                mean, se, hw = t_interval([x - y for x, y in zip(err[a], err[b], strict=True)], flat_level)
+                v = "violated" if abs(mean) > hw else "inconclusive"
+                pair_verdicts[f"err(α={a:g}) − err(α={b:g})"] = {
+                    "mean": mean, "ci_halfwidth": hw, "verdict": v, "predicted": 0.0,
+                    "detectable": detectable(se, level=1 - flat_level, df=len(err[a]) - 1)}
+                if judged:
+                    parts[f"{ds}: α={a:g} = α={b:g} (no α-effect predicted)"] = v
+        elif order is not None:
             for better, worse in itertools.pairwise(order):
                 mean, se, hw = t_interval([w - b for w, b in zip(err[worse], err[better], strict=True)], level)
                 b_mean, _, b_hw = t_interval(err[better], level)
@@ -245,7 +262,7 @@ class EarlyStoppingAlphaOrder(Check):
     @staticmethod
     def _reason(verdict: Verdict, parts: Mapping[str, str], params: Mapping[str, Any]) -> str:
         if verdict is Verdict.VIOLATED:
-            return "measured early test error reverses the predicted order: " + "; ".join(
+            return "measured early test error contradicts the prediction: " + "; ".join(
                 k for k, v in parts.items() if v == "violated")
         if verdict is Verdict.HOLDS:
             return (f"early-epoch (K = {params['early_epoch']}) test error ordered as predicted, every adjacent "
