@@ -85,6 +85,9 @@ class GeneralizationGapEpochs(Check):
             Mutant("path_length_quadratic_in_K", "exponent",
                    "radius τ_K ∝ K² (gradient norm growing like K) instead of the geometric sum",
                    {"radius": rad.mutant(early_radius, "τ_K ∝ K²")}),
+            Mutant("radius_linear_in_K", "exponent", "radius τ_K ∝ K (constant gradient norm, no saturation): predicts "
+                   "zero curvature, refuted by a significantly concave path length (an adversarial review's case)",
+                   {"radius": rad.mutant(B.K * rad.expr.subs(B.K, 1), "τ_K ∝ K")}),
         ]
 
     def true_but_looser(self) -> list[Mutant]:
@@ -128,14 +131,14 @@ class GeneralizationGapEpochs(Check):
                 a2 = np.broadcast_to(np.asarray(d2(*args), dtype=np.float64), ks.shape)
             if not (np.all(np.isfinite(a1)) and np.all(np.isfinite(a2))):
                 continue
-            signs1.add(1 if np.all(a1 > 0) else -1 if np.all(a1 < 0) else 0)
-            signs2.add(1 if np.all(a2 > 0) else -1 if np.all(a2 < 0) else 0)
+            signs1.add(1 if np.all(a1 > 0) else -1 if np.all(a1 < 0) else 2 if np.all(a1 == 0) else 0)
+            signs2.add(1 if np.all(a2 > 0) else -1 if np.all(a2 < 0) else 2 if np.all(a2 == 0) else 0)
 
-        def label(signs: set[int], pos: str, neg: str) -> str:
-            return pos if signs == {1} else neg if signs == {-1} else "undetermined"
+        def label(signs: set[int], pos: str, neg: str, flat: str) -> str:
+            return pos if signs == {1} else neg if signs == {-1} else flat if signs == {2} else "undetermined"
 
-        return {"slope": label(signs1, "increasing", "decreasing"),
-                "curvature": label(signs2, "convex", "concave"), "valid_draws": str(len(vals))}
+        return {"slope": label(signs1, "increasing", "decreasing", "constant"),
+                "curvature": label(signs2, "convex", "concave", "linear"), "valid_draws": str(len(vals))}
 
     @staticmethod
     def _shape_tests(pools: Mapping[tuple[str, str, str], list[dict[str, float]]], level: float
@@ -150,7 +153,11 @@ class GeneralizationGapEpochs(Check):
                 want = curvature if stat == "concavity" else slope
                 mean, se, hw = t_interval([x[stat] for x in st], level)
                 sign = {"increasing": 1, "decreasing": -1, "concave": 1, "convex": -1}.get(want, 0)
-                if sign == 0 or not np.isfinite(mean):
+                if not np.isfinite(mean):
+                    v = "inconclusive"
+                elif want in ("constant", "linear"):  # a predicted zero: refuted by a significant effect, never held
+                    v = "violated" if abs(mean) - hw > 0 else "inconclusive"
+                elif sign == 0:
                     v = "inconclusive"
                 else:
                     v = "holds" if sign * mean - hw > 0 else "violated" if sign * mean + hw < 0 else "inconclusive"
