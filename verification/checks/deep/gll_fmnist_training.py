@@ -44,6 +44,10 @@ def _spec(classes: list[int]) -> dict[str, Any]:
     return {**_FMNIST, "classes": classes}
 
 
+#: family-wise error of the λ_min ordering test: the slice's SIG = 0.05 makes 1/20 the expected false-alarm rate, and
+#: a paired t over 3 seeds (2 d.o.f.) raised one in 20 disjoint seed sets (docs/false_alarm_rates.md)
+_ORDER_FAMILY = 0.01
+
 class GllFmnistTraining(AlphaSweepCheck):
     """GD on Fashion-MNIST in GLL's setting: λ_min ordered like c_α; late rates against the analytic kernel."""
 
@@ -60,7 +64,9 @@ class GllFmnistTraining(AlphaSweepCheck):
     #: quick sizes (m = 256) are far from the width at which the analytic kernel describes the network on image
     #: data (λ_min/λ_max ≈ 10⁻³ needs m ≫ (λ_max/λ_min)²): the lazy-rate test cannot apply there
     expected_quick_verdict = Verdict.INCONCLUSIVE
-    default_seeds = {"quick": 3, "full": 5}
+    #: 5: with 3 seeds the paired t of "predicted best beaten" has 2 d.o.f. and missed a 3.9× reversal (1/g_α for
+    #: c_α) on 7 of 20 seed sets at family-wise error 0.01
+    default_seeds = {"quick": 5, "full": 5}
 
     def params(self, profile: str) -> dict[str, Any]:
         if profile == "quick":
@@ -113,13 +119,13 @@ class GllFmnistTraining(AlphaSweepCheck):
             out["outside"].append(f"{cname}: {gate}")
         lam = spread_by_alpha(rows, alphas, lambda r: r["lam_min"])
         res = ordering_test(lam, {a: bb["kernel_factor"].evaluate(alpha=a) for a in alphas},
-                            n_quantities=len(params["configs"]))
-        v, why = ordering_verdict(res, n_quantities=len(params["configs"]))
+                            n_quantities=len(params["configs"]), level=_ORDER_FAMILY)
+        v, why = ordering_verdict(res, n_quantities=len(params["configs"]), level=_ORDER_FAMILY)
         out["parts"][f"{cname}: λ_min ordering"] = v
         # the exact test's smallest attainable p (every seed in the predicted order) must reach the level
         p_min = float(math.factorial(len(alphas)) ** -len(rows))
         out["power"][f"{cname}|lambda_min_ordering"] = power_entry(
-            p_min, SIG / len(params["configs"]), "smallest attainable p_agree of the exact Kendall-τ test",
+            p_min, _ORDER_FAMILY / len(params["configs"]), "smallest attainable p_agree of the exact Kendall-τ test",
             f"1/|α|!^seeds = 1/{math.factorial(len(alphas))}^{len(rows)}, against the Bonferroni level")
         out["reasons"][f"{cname}: λ_min ordering"] = why
         ana = self._analytic(items, cfg, bb, params)
@@ -194,8 +200,9 @@ class GllFmnistTraining(AlphaSweepCheck):
         k = len(params["configs"])
         return (f"per task ({k}): (1) λ_min of the network's empirical NTK (W_1..W_L) at initialisation, per α and "
                 "seed, against the ordering of c_α: the ordering rule of deep_alpha_ordering (mean Kendall τ over "
-                f"seeds, exact p-values; holds p_agree ≤ {SIG:g}, violated p_reversed ≤ {SIG:g}/{k} or the predicted "
-                "best significantly beaten, Bonferroni over tasks). (2) Lazy-rate test: each α's late GD rate "
+                f"seeds, exact p-values; holds p_agree ≤ {_ORDER_FAMILY:g}, violated p_reversed ≤ {_ORDER_FAMILY:g}/{k} "
+                "or the predicted best significantly beaten, Bonferroni over tasks and competitors; family-wise error "
+                f"{_ORDER_FAMILY:g}, not the slice's {SIG:g}). (2) Lazy-rate test: each α's late GD rate "
                 "(−slope of log F over the last half) against the rate of r_t = (I − ηΘ_W)^t r₀ with the run's "
                 "analytic Θ_W and r₀ read by the same estimator, and the rate ratios to the α nearest 0; two-sided "
                 f"t intervals of the log over seeds, Bonferroni over 2|α| − 1; applies only inside the kernel regime "
