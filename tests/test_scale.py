@@ -200,3 +200,24 @@ def test_dask_scheduler_and_worker_give_the_serial_report(tmp_path, serial) -> N
                     p.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     p.kill()
+
+
+def test_units_of_one_unit_family_are_measured_once() -> None:
+    """arora_bound_vacuity and arora_complexity_noise (unit family adhlw_noise_grid) share identical units: a parallel
+    run measures each once and stores it under both checks; units of other checks are never merged."""
+    from verification.parallel import Job, _share_identical
+    from verification.registry import get_check
+
+    a, b, c = (get_check(n) for n in ("arora_bound_vacuity", "arora_complexity_noise", "arora_dynamics"))
+    ua = a.units(a.params("quick"), [0])
+    ub = b.units(b.params("quick"), [0, 1])
+    uc = c.units(c.params("quick"), [0])
+    jobs = ([Job(a.name, a.version, u) for u in ua] + [Job(b.name, b.version, u) for u in ub]
+            + [Job(c.name, c.version, u) for u in uc])
+    run, followers = _share_identical(jobs)
+    assert len(run) == len(ua) + len(ub) // 2 + len(uc)  # b's seed-0 units ride on a's
+    merged = [f for fs in followers.values() for f in fs]
+    assert len(merged) == len(ua) and {f.check for f in merged} == {b.name}
+    by_id = {id(j): j for j in run}
+    for lead_id, fs in followers.items():
+        assert all(f.unit == by_id[lead_id].unit for f in fs)

@@ -223,6 +223,9 @@ class Check(ABC):
     #: roles whose bound is evaluated and reported (findings, figures) but on which no verdict depends; such a
     #: bound counts as decided only if another check decides on it (tests/test_bounds_decided.py)
     reported_roles: ClassVar[frozenset[str]] = frozenset()
+    #: checks with the same family measure a unit with the same (config, seed, params) identically (``measure`` is
+    #: a pure function of the unit): a parallel run measures it once and stores it under each check
+    unit_family: ClassVar[str | None] = None
     version: ClassVar[int] = 1
     #: position in listings and reports (lower first); ties sort by module and class name
     order: ClassVar[int] = 100

@@ -72,6 +72,29 @@ def _init_worker(threads: int) -> None:
     os.environ["OMP_NUM_THREADS"] = str(threads)
 
 
+def _share_identical(jobs: list[Job]) -> tuple[list[Job], dict[int, list[Job]]]:
+    """Jobs to run and, per run job (by id), the jobs of other checks of its ``Check.unit_family`` with the same
+    (config, seed, params): those take its measurement instead of measuring it again."""
+    import json
+
+    from .registry import get_check
+
+    lead: dict[tuple[Any, ...], Job] = {}
+    run: list[Job] = []
+    followers: dict[int, list[Job]] = {}
+    for job in jobs:
+        family = type(get_check(job.check)).unit_family
+        sig = None if family is None else (family, job.unit.config, job.unit.seed,
+                                           json.dumps(job.unit.params, sort_keys=True, default=str))
+        if sig is not None and sig in lead:
+            followers.setdefault(id(lead[sig]), []).append(job)
+            continue
+        if sig is not None:
+            lead[sig] = job
+        run.append(job)
+    return run, followers
+
+
 def run_unit(check_name: str, config: str, seed: int, params: Mapping[str, Any], device: str,
              threads: int | None = None) -> tuple[dict[str, Any], float]:
     """Measure one unit in this process (what a worker runs); returns the JSON-clean record and the seconds
@@ -112,6 +135,7 @@ def measure_jobs(jobs: Iterable[Job], device: str, store: Any, workers: int, *, 
     out: dict[tuple[str, str], dict[str, Any]] = {}
     import multiprocessing as mp
 
+    jobs, followers = _share_identical(jobs)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                initializer=_init_worker, initargs=(unit_threads,))
     pending: dict[Any, Job] = {}
@@ -132,10 +156,12 @@ def measure_jobs(jobs: Iterable[Job], device: str, store: Any, workers: int, *, 
                         raise WorkerDied(f"a worker process died while measuring {job.check} "
                                          f"({job.unit.key}); finished units are kept — rerun to resume") from None
                     continue  # the unit stays unmeasured: the per-check loop reruns it and reports its error
-                out[(job.check, job.unit.key)] = store.save(job.check, job.version, job.unit.key,
-                                                            _device_type(device), record, code=job.code)
-                if on_done is not None:
-                    on_done(job, seconds)
+                group = [job, *followers.get(id(job), [])]
+                for member in group:  # one measurement, stored under every check of its unit family
+                    out[(member.check, member.unit.key)] = store.save(member.check, member.version, member.unit.key,
+                                                                      _device_type(device), record, code=member.code)
+                    if on_done is not None:
+                        on_done(member, seconds / len(group))
     except BrokenProcessPool:  # raised by submit() once a worker has died
         raise WorkerDied("a worker process died; finished units are kept — rerun to resume") from None
     except KeyboardInterrupt:  # stop now: the units in flight are lost, every finished one is stored

@@ -126,6 +126,9 @@ class NoiseExperiment(Check):
                 out.append(Unit(f"{name},data", s, {**base, "kind": "data", "noise": params["noise"]}))
         return out
 
+    #: arora_bound_vacuity and arora_complexity_noise share their quick units (seeds 0–4): measured once
+    unit_family = "adhlw_noise_grid"
+
     def measure(self, unit: Unit, device: Any) -> dict[str, Any]:
         params = dict(unit.params)
         run = {"data": noise_data, "gram": noise_gram, "train": noise_train}[params.pop("kind")]
