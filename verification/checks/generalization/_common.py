@@ -131,8 +131,13 @@ class NoiseExperiment(Check):
 
     def measure(self, unit: Unit, device: Any) -> dict[str, Any]:
         params = dict(unit.params)
-        run = {"data": noise_data, "gram": noise_gram, "train": noise_train}[params.pop("kind")]
-        return json.loads(run(json.dumps({**params, "seed": unit.seed}, sort_keys=True), str(device)))
+        kind = params.pop("kind")
+        blob = json.dumps({**params, "seed": unit.seed}, sort_keys=True)
+        if kind == "data":
+            return json.loads(noise_data(blob, str(device)))
+        if kind == "gram":
+            return json.loads(noise_gram(blob, str(device)))
+        return json.loads(noise_train(blob, str(device)))
 
     @staticmethod
     def rows(measurements: Measurements, gram: Bound) -> tuple[list[dict[str, Any]], list[str]]:

@@ -109,14 +109,8 @@ class FiniteWidthGram(Check):
         tests = 2 + 2 * len(alphas)  # rate, pooled level, per-α level, per-α α-term
         q = t_two_sided(tests, fit.df)
         rate_v = Verdict.HOLDS if fit.slope <= expo + q * fit.se and fit.slope + q * fit.se < 0 else Verdict.VIOLATED
-        # (b) exact level: E‖H^(m) − H̃‖_F² = Σ Var (two-sided), pooled over α and per α (a formula wrong at one α
-        # only is not pooled away; the pooled test carries the declared power)
-        ratio, ratio_se, ratio_df = weighted_mean_se([r["ratio"] for r in rows], np.ones(len(rows)))
-        levels = {a: weighted_mean_se([r["ratio"] for r in rows if r["alpha"] == a],
-                                      np.ones(sum(r["alpha"] == a for r in rows))) for a in alphas}
-        ratio_v = (Verdict.HOLDS if all(abs(v - 1) <= t_two_sided(tests, df) * se
-                                        for v, se, df in [(ratio, ratio_se, ratio_df), *levels.values()])
-                   else Verdict.VIOLATED)
+        # (b) exact level: E‖H^(m) − H̃‖_F² = Σ Var (two-sided), pooled over α and per α
+        ratio_v, (ratio, ratio_se, ratio_df), levels = self._level_tests(rows, alphas, tests)
         a_bad = max(levels, key=lambda a: abs(levels[a][0] - 1) / max(levels[a][1], 1e-300))
         # (c) unbiasedness: E H^(m) = H̃ exactly, so per α the α-term scale ŝ has mean 1 (weights m: Var ŝ ∝ 1/m)
         s_v, s_info, s_worst = Verdict.HOLDS, {}, 0.0
@@ -156,6 +150,17 @@ class FiniteWidthGram(Check):
                       "alpha_term_scale": s_info},
             domain="inside (unit-norm data with bias coordinate; any width)",
         )
+
+    @staticmethod
+    def _level_tests(rows: list[dict[str, float]], alphas: Sequence[float], tests: int
+                     ) -> tuple[Verdict, tuple[float, float, float], dict[float, tuple[float, float, float]]]:
+        """Mean Frobenius ratio pooled and per α with SE and d.o.f.; violated if any differs from 1 by > t·SE (a formula
+        wrong at one α only is not pooled away; the pooled test carries the declared power)."""
+        pooled = weighted_mean_se([r["ratio"] for r in rows], np.ones(len(rows)))
+        levels = {a: weighted_mean_se([r["ratio"] for r in rows if r["alpha"] == a],
+                                      np.ones(sum(r["alpha"] == a for r in rows))) for a in alphas}
+        ok = all(abs(v - 1) <= t_two_sided(tests, df) * se for v, se, df in [pooled, *levels.values()])
+        return (Verdict.HOLDS if ok else Verdict.VIOLATED), pooled, levels
 
     @staticmethod
     def _rule() -> str:
