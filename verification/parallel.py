@@ -77,13 +77,15 @@ def _share_identical(jobs: list[Job]) -> tuple[list[Job], dict[int, list[Job]]]:
     (config, seed, params): those take its measurement instead of measuring it again."""
     import json
 
-    from .registry import get_check
+    from .registry import all_checks
 
+    names = {job.check for job in jobs}
+    families = {c.name: type(c).unit_family for c in all_checks() if c.name in names}  # one registry walk
     lead: dict[tuple[Any, ...], Job] = {}
     run: list[Job] = []
     followers: dict[int, list[Job]] = {}
     for job in jobs:
-        family = type(get_check(job.check)).unit_family
+        family = families.get(job.check)
         sig = None if family is None else (family, job.unit.config, job.unit.seed,
                                            json.dumps(job.unit.params, sort_keys=True, default=str))
         if sig is not None and sig in lead:
