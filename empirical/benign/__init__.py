@@ -8,8 +8,10 @@ from empirical.benign.margin import MaxMarginResult, max_margin, max_margin_batc
 from empirical.benign.metrics import (
     group_direction,
     hashimoto_errors,
+    hashimoto_errors_at,
     kgmmn_linear_error,
     kgmmn_network_error,
+    kgmmn_network_errors,
     log_normal_cdf,
     min_label_correlation,
     neuron_clustering,
@@ -21,8 +23,8 @@ from empirical.benign.train import BenignTrace, margins, train_first_layer
 
 __all__ = [
     "BenignTrace", "HashimotoData", "KarhadkarData", "MaxMarginResult", "forward", "group_direction",
-    "hashimoto_batch", "hashimoto_data", "hashimoto_errors", "hashimoto_test", "init_weights", "karhadkar_data",
-    "kgmmn_batch", "kgmmn_linear_error", "kgmmn_network_error", "leaky", "leaky_grad", "log_normal_cdf", "margins",
-    "max_margin", "max_margin_batch", "min_label_correlation", "neuron_clustering", "normal_cdf", "outer_weights",
-    "snr_quantities", "train_first_layer",
+    "hashimoto_batch", "hashimoto_data", "hashimoto_errors", "hashimoto_errors_at", "hashimoto_test", "init_weights",
+    "karhadkar_data", "kgmmn_batch", "kgmmn_linear_error", "kgmmn_network_error", "kgmmn_network_errors", "leaky",
+    "leaky_grad", "log_normal_cdf", "margins", "max_margin", "max_margin_batch", "min_label_correlation",
+    "neuron_clustering", "normal_cdf", "outer_weights", "snr_quantities", "train_first_layer",
 ]

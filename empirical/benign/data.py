@@ -211,10 +211,16 @@ def hashimoto_data(n: int, d: int, mu_norm: float | Sequence[float], seeds: Sequ
 
 def hashimoto_test(data: HashimotoData, n_test: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Clean test points from the same mixture as ``data``: X (B, n_test, d), y (B, n_test)."""
-    n_test = check_positive_int(n_test, "n_test")
-    g = generator(check_seed(seed))
     B, d = data.mu.shape
-    y = torch.randint(0, 2, (B, n_test), generator=g).double() * 2 - 1
-    xi = _xi((B, n_test, d), data.noise, data.df, g)
+    y, xi = hashimoto_test_draws(B, d, n_test, seed, data.noise, data.df)
     x = y[:, :, None] * data.mu.double().cpu()[:, None, :] + xi * data.sigma_diag.double().cpu().sqrt()[:, None, :]
     return x.to(data.X), y.to(data.y)
+
+
+def hashimoto_test_draws(B: int, d: int, n_test: int, seed: int, noise: str, df: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The random parts of :func:`hashimoto_test`: labels y (B, n_test) and standardised noise ξ (B, n_test, d).
+    They depend on the seed and shapes only, so members that differ only in μ or Σ can share them."""
+    n_test = check_positive_int(n_test, "n_test")
+    g = generator(check_seed(seed))
+    y = torch.randint(0, 2, (B, n_test), generator=g).double() * 2 - 1
+    return y, _xi((B, n_test, d), noise, df, g)

@@ -22,9 +22,9 @@ import torch
 from empirical.benign.data import hashimoto_data, karhadkar_data
 from empirical.benign.margin import max_margin
 from empirical.benign.metrics import (
-    hashimoto_errors,
+    hashimoto_errors_at,
     kgmmn_linear_error,
-    kgmmn_network_error,
+    kgmmn_network_errors,
     min_label_correlation,
     neuron_clustering,
     snr_quantities,
@@ -94,8 +94,7 @@ def kgmmn_batch(members: Sequence[Mapping[str, Any]], n: int, device: torch.devi
     final_margin = margins(tr.W.double(), X.to(dev), y.to(dev), a.to(dev), alpha.to(dev)).min(1).values.cpu()
     W_T, W_01 = tr.W.double(), tr.W_01.double()
     test_seeds = [test_seed + int(c["seed"]) for c in members]  # per member: independent of the batch
-    err = kgmmn_network_error(W_T, v.to(dev), a.to(dev), alpha, gam, n_test, test_seeds, d=dims)
-    err01 = kgmmn_network_error(W_01, v.to(dev), a.to(dev), alpha, gam, n_test, test_seeds, d=dims)
+    err, err01 = kgmmn_network_errors([W_T, W_01], v.to(dev), a.to(dev), alpha, gam, n_test, test_seeds, d=dims)
     snr = snr_quantities(W_T, v.to(dev), a.to(dev), alpha)
     wstar = np.stack([np.concatenate([r.w, np.zeros(d_max - dims[b])]) for b, r in enumerate(mm)])
     lin = kgmmn_linear_error(wstar, v.numpy(), gam.numpy(), d=dims)
@@ -156,15 +155,15 @@ def hashimoto_batch(members: Sequence[Mapping[str, Any]], n: int, d: int, device
     tr = train_first_layer(X.to(**to), y.to(**to), W0.to(**to), a.to(**to), alpha, eta.to(**to), max(steps),
                            loss="exp", stop_at_hinge=False, snapshot_steps=steps, check_every=100)
     corr = min_label_correlation(X, y)
-    per_step: dict[int, list[dict[str, np.ndarray]]] = {}
-    for s in steps:
-        W = tr.snapshots.get(s, tr.W).double()
-        clus = neuron_clustering(W, a.to(dev))
-        rows = []
-        for b in range(B):
-            e = hashimoto_errors(W[b:b + 1], a.to(dev), alpha, datas[b], n_test, test_seed + int(members[b]["seed"]))
-            rows.append({**{k: float(val[0]) for k, val in e.items()}, "clustering": float(clus[b])})
-        per_step[s] = rows
+    Ws = {s: tr.snapshots.get(s, tr.W).double() for s in steps}
+    clus = {s: neuron_clustering(W, a.to(dev)) for s, W in Ws.items()}
+    per_step: dict[int, list[dict[str, np.ndarray]]] = {s: [] for s in steps}
+    draws: dict[tuple[Any, ...], tuple[torch.Tensor, torch.Tensor]] = {}  # shared by members of one seed
+    for b in range(B):  # one test draw per member, shared by its snapshots
+        errs = hashimoto_errors_at([Ws[s][b:b + 1] for s in steps], a.to(dev), alpha, datas[b], n_test,
+                                   test_seed + int(members[b]["seed"]), draws=draws)
+        for s, e in zip(steps, errs, strict=True):
+            per_step[s].append({**{k: float(val[0]) for k, val in e.items()}, "clustering": float(clus[s][b])})
     out = []
     for b, c in enumerate(members):
         out.append({

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from scipy import special
 
-from empirical.benign.data import HashimotoData, hashimoto_test
+from empirical.benign.data import HashimotoData, hashimoto_test_draws
 from empirical.benign.network import as_batch, leaky
 from empirical.data import generator
 from empirical.validation import check_positive_int, check_seed
@@ -116,35 +116,55 @@ def kgmmn_network_error(W: torch.Tensor, v: torch.Tensor, a: torch.Tensor, alpha
     a may be (M,) or (B, M) (zero entries: padded neurons); ``d`` (scalar or per member) is the data dimension
     when W and v are zero-padded beyond it. ``seed`` may be one per member, so that a member's estimate does
     not depend on the rest of the batch."""
+    return kgmmn_network_errors([W], v, a, alpha, gamma, n_test, seed, d)[0]
+
+
+def kgmmn_network_errors(Ws: Sequence[torch.Tensor], v: torch.Tensor, a: torch.Tensor, alpha: Any, gamma: Any,
+                         n_test: int, seed: int | Sequence[int], d: Any = None) -> list[dict[str, np.ndarray]]:
+    """:func:`kgmmn_network_error` of several weight sets of the same networks (e.g. two stopping times) on the
+    same test draws: each member's noise is drawn once and shared, so the results are exactly those of separate
+    calls at a fraction of the sampling cost."""
     n_test = check_positive_int(n_test, "n_test")
-    Wd, vd = W.detach().double(), v.detach().double()
-    B, M, cols = Wd.shape
-    al = as_batch(alpha, B, "alpha", Wd)
-    gm = as_batch(gamma, B, "gamma", Wd)
-    dims = as_batch(cols if d is None else d, B, "d", Wd)
+    if not Ws:
+        raise ValueError("give at least one weight tensor")
+    Wds = [W.detach().double() for W in Ws]
+    B, M, cols = Wds[0].shape
+    if any(W.shape != Wds[0].shape for W in Wds):
+        raise ValueError(f"the weight sets must have one shape, got {[tuple(W.shape) for W in Wds]}")
+    vd = v.detach().double()
+    al = as_batch(alpha, B, "alpha", Wds[0])
+    gm = as_batch(gamma, B, "gamma", Wds[0])
+    dims = as_batch(cols if d is None else d, B, "d", Wds[0])
     seeds = [seed] * B if isinstance(seed, int) else list(seed)
     if len(seeds) != B:
         raise ValueError(f"seed must be an int or have {B} entries, got {len(seeds)}")
-    aa = a.detach().double().to(Wd.device).expand(B, M)
-    c = torch.einsum("bmd,bd->bm", Wd, vd)
-    Z = Wd - c[..., None] * vd[:, None, :]
-    p_pos = torch.empty(B, dtype=torch.float64)
-    p_neg = torch.empty(B, dtype=torch.float64)
+    aa = a.detach().double().to(Wds[0].device).expand(B, M)
+    cs = [torch.einsum("bmd,bd->bm", Wd, vd) for Wd in Wds]
+    Zs = [Wd - c[..., None] * vd[:, None, :] for Wd, c in zip(Wds, cs, strict=True)]
+    p_pos = torch.empty(len(Wds), B, dtype=torch.float64)
+    p_neg = torch.empty(len(Wds), B, dtype=torch.float64)
     for b in range(B):  # per member (its own live neurons and seed): independent of the rest of the batch
         live = aa[b] != 0
-        Zb, cb, ab = Z[b, live], c[b, live], aa[b, live]
-        L = _gaussian_factor((Zb @ Zb.T / dims[b])[None])[0]
+        ab = aa[b, live].float()
+        slope = float(al[b].float())  # σ_α in float32, the slope rounded to float32 as before
         # sampling in float32 (only signs are used); the covariance factor is computed in float64
-        xi = torch.randn(n_test, int(live.sum()), generator=generator(check_seed(seeds[b])), dtype=torch.float32)
-        noise = xi.to(Wd.device) @ (torch.sqrt(1 - gm[b]) * L.T).float()
-        sig = (torch.sqrt(gm[b]) * cb).float()
-        f_pos = leaky(sig + noise, al[b].float()) @ ab.float()
-        f_neg = leaky(-sig + noise, al[b].float()) @ ab.float()
-        p_pos[b] = (f_pos <= 0).double().mean().cpu()
-        p_neg[b] = (f_neg >= 0).double().mean().cpu()
-    err = 0.5 * (p_pos + p_neg)
-    se = 0.5 * torch.sqrt((p_pos * (1 - p_pos) + p_neg * (1 - p_neg)) / n_test)
-    return {"err": err.cpu().numpy(), "se": se.cpu().numpy()}
+        xi = torch.randn(n_test, int(live.sum()), generator=generator(check_seed(seeds[b])),
+                         dtype=torch.float32).to(Wds[0].device)
+        for j, (Z, c) in enumerate(zip(Zs, cs, strict=True)):
+            Zb, cb = Z[b, live], c[b, live]
+            L = _gaussian_factor((Zb @ Zb.T / dims[b])[None])[0]
+            noise = xi @ (torch.sqrt(1 - gm[b]) * L.T).float()
+            sig = (torch.sqrt(gm[b]) * cb).float()
+            f_pos = torch.nn.functional.leaky_relu(sig + noise, slope) @ ab
+            f_neg = torch.nn.functional.leaky_relu(noise - sig, slope) @ ab
+            p_pos[j, b] = (f_pos <= 0).double().mean().cpu()
+            p_neg[j, b] = (f_neg >= 0).double().mean().cpu()
+    out = []
+    for j in range(len(Wds)):
+        err = 0.5 * (p_pos[j] + p_neg[j])
+        se = 0.5 * torch.sqrt((p_pos[j] * (1 - p_pos[j]) + p_neg[j] * (1 - p_neg[j])) / n_test)
+        out.append({"err": err.cpu().numpy(), "se": se.cpu().numpy()})
+    return out
 
 
 def group_direction(W: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
@@ -184,33 +204,62 @@ def hashimoto_errors(W: torch.Tensor, a: torch.Tensor, alpha: Any, data: Hashimo
     ``agree`` = fraction of test points with sign f = sign⟨w̄, x⟩; for Gaussian noise also ``lin_err`` =
     Φ(−⟨w̄, μ⟩/‖Σ^{1/2}w̄‖) exactly, with ``lin_log_err`` and ``lin_snr`` (the Φ-argument). Gaussian noise is
     sampled in the M-dimensional pre-activation space (covariance WΣWᵀ), other noise in ℝ^d."""
+    return hashimoto_errors_at([W], a, alpha, data, n_test, seed)[0]
+
+
+def hashimoto_errors_at(Ws: Sequence[torch.Tensor], a: torch.Tensor, alpha: Any, data: HashimotoData, n_test: int,
+                        seed: int, draws: dict[tuple[Any, ...], tuple[torch.Tensor, torch.Tensor]] | None = None
+                        ) -> list[dict[str, np.ndarray]]:
+    """:func:`hashimoto_errors` of several weight sets of the same networks (e.g. snapshots at several steps) on
+    the same test draws: they are drawn once and shared, so each result is exactly that of a separate call.
+
+    ``draws``: a cache of the random parts (labels and standardised noise, keyed by seed and shapes) that the
+    caller shares between calls whose members differ only in μ or Σ; results are again exactly the same."""
     n_test = check_positive_int(n_test, "n_test")
-    Wd = W.detach().double()
-    B, M, _d = Wd.shape
-    al = as_batch(alpha, B, "alpha", Wd).reshape(B, 1, 1)
-    aa = a.detach().double().to(Wd.device)
-    mu, sd = data.mu.double().to(Wd.device), data.sigma_diag.double().to(Wd.device)
+    if not Ws:
+        raise ValueError("give at least one weight tensor")
+    Wds = [W.detach().double() for W in Ws]
+    B, M, _d = Wds[0].shape
+    if any(W.shape != Wds[0].shape for W in Wds):
+        raise ValueError(f"the weight sets must have one shape, got {[tuple(W.shape) for W in Wds]}")
+    dev = Wds[0].device
+    al = as_batch(alpha, B, "alpha", Wds[0]).reshape(B, 1, 1)
+    aa = a.detach().double().to(dev)
+    mu, sd = data.mu.double().to(dev), data.sigma_diag.double().to(dev)
     pos, neg = (aa > 0).double(), (aa < 0).double()
     coef = pos / pos.sum() - neg / neg.sum()
+    cache = {} if draws is None else draws
     if data.noise == "gaussian":
-        g = generator(check_seed(seed))
-        y = (torch.randint(0, 2, (B, n_test), generator=g).double() * 2 - 1).to(Wd.device)
-        L = _gaussian_factor(Wd @ (sd[:, :, None] * Wd.transpose(1, 2)))
-        xi = torch.randn(B, n_test, M, generator=g, dtype=torch.float64).to(Wd.device)
-        pre = y[:, :, None] * torch.einsum("bmd,bd->bm", Wd, mu)[:, None, :] + xi @ L.transpose(1, 2)
+        key: tuple[Any, ...] = ("gaussian", check_seed(seed), B, n_test, M)
+        if key not in cache:
+            g = generator(check_seed(seed))
+            yg = torch.randint(0, 2, (B, n_test), generator=g).double() * 2 - 1
+            cache[key] = (yg, torch.randn(B, n_test, M, generator=g, dtype=torch.float64))
+        y, xi = (t.to(dev) for t in cache[key])
     else:
-        Xt, y = hashimoto_test(data, n_test, seed)
-        Xt, y = Xt.double().to(Wd.device), y.double().to(Wd.device)
-        pre = Xt @ Wd.transpose(1, 2)
-    f = leaky(pre, al) @ aa
-    lin = pre @ coef
-    err = (y * f <= 0).double().mean(1)
-    out = {"err": err, "se": torch.sqrt(err * (1 - err) / n_test), "lin_err_mc": (y * lin <= 0).double().mean(1),
-           "agree": (torch.sign(f) == torch.sign(lin)).double().mean(1)}
-    res = {k: v.cpu().numpy() for k, v in out.items()}
-    if data.noise == "gaussian":
-        wbar = group_direction(Wd, aa)
-        snr = (wbar * mu).sum(1) / torch.sqrt((wbar**2 * sd).sum(1))
-        s = snr.cpu().numpy()
-        res.update(lin_snr=s, lin_err=normal_cdf(-s), lin_log_err=log_normal_cdf(-s))
-    return res
+        key = (data.noise, data.df, check_seed(seed), B, n_test, mu.shape[1])
+        if key not in cache:
+            cache[key] = hashimoto_test_draws(B, mu.shape[1], n_test, seed, data.noise, data.df)
+        yt, xit = cache[key]
+        Xt = yt[:, :, None] * data.mu.double().cpu()[:, None, :] + xit * data.sigma_diag.double().cpu().sqrt()[:, None, :]
+        Xt, y = Xt.to(data.X).double().to(dev), yt.to(data.y).double().to(dev)
+    results = []
+    for Wd in Wds:
+        if data.noise == "gaussian":
+            L = _gaussian_factor(Wd @ (sd[:, :, None] * Wd.transpose(1, 2)))
+            pre = y[:, :, None] * torch.einsum("bmd,bd->bm", Wd, mu)[:, None, :] + xi @ L.transpose(1, 2)
+        else:
+            pre = Xt @ Wd.transpose(1, 2)
+        f = leaky(pre, al) @ aa
+        lin = pre @ coef
+        err = (y * f <= 0).double().mean(1)
+        out = {"err": err, "se": torch.sqrt(err * (1 - err) / n_test), "lin_err_mc": (y * lin <= 0).double().mean(1),
+               "agree": (torch.sign(f) == torch.sign(lin)).double().mean(1)}
+        res = {k: v.cpu().numpy() for k, v in out.items()}
+        if data.noise == "gaussian":
+            wbar = group_direction(Wd, aa)
+            snr = (wbar * mu).sum(1) / torch.sqrt((wbar**2 * sd).sum(1))
+            s = snr.cpu().numpy()
+            res.update(lin_snr=s, lin_err=normal_cdf(-s), lin_log_err=log_normal_cdf(-s))
+        results.append(res)
+    return results
