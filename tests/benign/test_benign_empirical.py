@@ -17,11 +17,13 @@ from empirical.benign import (
     hashimoto_batch,
     hashimoto_data,
     hashimoto_errors,
+    hashimoto_errors_at,
     init_weights,
     karhadkar_data,
     kgmmn_batch,
     kgmmn_linear_error,
     kgmmn_network_error,
+    kgmmn_network_errors,
     log_normal_cdf,
     margins,
     max_margin,
@@ -299,6 +301,31 @@ def test_network_error_for_linear_activation_equals_exact_linear_error():
     ex = kgmmn_linear_error(w_eff, data.v, data.gamma)
     mc = kgmmn_network_error(W, data.v, a, 1.0, data.gamma, 100_000, 9)
     assert float(mc["err"][0]) == pytest.approx(float(ex["err"][0]), abs=4 * float(mc["se"][0]) + 1e-4)
+
+
+def test_shared_test_draws_give_exactly_the_separate_results():
+    """One noise draw shared by several weight sets (two stopping times, several snapshots, members of one seed)
+    must reproduce separate calls bit for bit: the shared draw is a saving, not an approximation."""
+    data = karhadkar_data(20, 40, 2, 0.1, [3, 4])
+    W1 = init_weights([3, 4], 6, 40, 0.3) + 0.05 * data.v[:, None, :]
+    W2 = W1 + 0.02 * init_weights([7, 8], 6, 40, 1.0)
+    a = torch.stack([outer_weights(6), torch.cat([outer_weights(4), torch.zeros(2, dtype=F64)])])
+    alpha = torch.tensor([0.1, 0.5], dtype=F64)
+    both = kgmmn_network_errors([W1, W2], data.v, a, alpha, data.gamma, 3000, [11, 12], d=[40, 30])
+    for W, got in zip((W1, W2), both, strict=True):
+        one = kgmmn_network_error(W, data.v, a, alpha, data.gamma, 3000, [11, 12], d=[40, 30])
+        assert all(np.array_equal(got[k], one[k]) for k in one)
+    aa = outer_weights(6, "alternating_sqrt")
+    for noise in ("gaussian", "student_t"):
+        cache: dict = {}
+        for mu2 in (1.0, 4.0):  # same seed, different μ: the second call reuses the first one's draws
+            hd = hashimoto_data(20, 30, math.sqrt(mu2), [5], noise=noise, spikes=2, spike=3.0)
+            Ws = [init_weights([5], 6, 30, s) for s in (0.5, 1.0)]
+            shared = hashimoto_errors_at(Ws, aa, 0.1, hd, 2000, 9, draws=cache)
+            for W, got in zip(Ws, shared, strict=True):
+                one = hashimoto_errors(W, aa, 0.1, hd, 2000, 9)
+                assert set(got) == set(one) and all(np.array_equal(got[k], one[k]) for k in one)
+        assert len(cache) == 1
 
 
 def test_snr_identity_and_network_values():
