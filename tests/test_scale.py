@@ -46,6 +46,9 @@ def serial(tmp_path_factory) -> dict:
 def test_two_workers_give_the_serial_report(tmp_path, serial) -> None:
     assert _run(tmp_path, "--workers", "2") == 0
     assert _report(tmp_path) == serial
+    timing = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["timing"]
+    assert timing["finished_in_workers"] == sorted(FAST)  # decided and drawn in the pool, same report
+    assert all((tmp_path / "figures" / f"{name}.png").stat().st_size > 0 for name in FAST)
 
 
 @pytest.mark.slow
@@ -221,3 +224,30 @@ def test_units_of_one_unit_family_are_measured_once() -> None:
     by_id = {id(j): j for j in run}
     for lead_id, fs in followers.items():
         assert all(f.unit == by_id[lead_id].unit for f in fs)
+
+
+def test_units_sharing_a_batch_run_in_one_job_on_one_worker() -> None:
+    """A benign check trains every seed of a group in its first measure call (Check.batch_key): split over
+    workers, each worker would train the whole group again. Its units of one group form one batch; units of
+    checks without a key stay single; batches are ordered largest estimated total first."""
+    from verification.parallel import Job, _batches
+
+    k, f = get_check("kgmmn_gamma_transition"), get_check("finite_width_gram")
+    uk = k.units(k.params("quick"), [0, 1, 2])
+    uf = f.units(f.params("quick"), [0])[:3]
+    jobs = [Job(f.name, f.version, u, cost=0.5) for u in uf] + [Job(k.name, k.version, u, cost=0.4) for u in uk]
+    batches = _batches(jobs)
+    groups = {u.config for u in uk}
+    assert len(batches) == len(groups) + len(uf)
+    for b in batches[:len(groups)]:  # 3 seeds × 0.4 s each > 0.5 s: the benign batches come first
+        assert {j.check for j in b} == {k.name} and len({j.unit.config for j in b}) == 1
+        assert sorted(j.unit.seed for j in b) == [0, 1, 2]
+    assert all(len(b) == 1 and b[0].check == f.name for b in batches[len(groups):])
+
+
+@pytest.mark.slow
+def test_a_batched_check_in_parallel_gives_the_serial_report(tmp_path) -> None:
+    only = ["kgmmn_gd_convergence"]
+    assert check_all.main(["--only", *only, "--out", str(tmp_path / "s"), "--no-progress", "--workers", "1"]) == 0
+    assert check_all.main(["--only", *only, "--out", str(tmp_path / "p"), "--no-progress", "--workers", "2"]) == 0
+    assert _report(tmp_path / "p") == _report(tmp_path / "s")

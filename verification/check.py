@@ -284,6 +284,11 @@ class Check(ABC):
         ax.axis("off")
         ax.text(0.02, 0.95, f"{self.name}: {decision.verdict.value}\n{decision.reason}", va="top", wrap=True)
 
+    def batch_key(self, unit: Unit) -> str | None:
+        """Units with the same key share in-process work (one ``measure`` call computes them all, the others take
+        their share): a parallel run measures them in one job on one worker. None (default): no sharing."""
+        return None
+
     def data_unavailable(self, params: Mapping[str, Any]) -> str | None:
         """Why the data this profile names cannot be read here ('Fashion-MNIST not installed (apt-get install …)'),
         or None. A check with unavailable data measures nothing and is *inconclusive* with this reason (the

@@ -377,13 +377,18 @@ def _plan(checks: list, args: argparse.Namespace, device: object, out: Path) -> 
 
 
 def _measure_phase(checks: list, units_by_check: dict, args: argparse.Namespace, device: object, store: object,
-                   bar: object, timing: dict) -> int:
-    """Measure the missing units in parallel (or a shard's share); returns how many were measured."""
-    from .parallel import collect_jobs, measure_jobs
-    from .plan import load_timings
+                   bar: object, timing: dict, finished: dict | None = None) -> int:
+    """Measure the missing units in parallel (or a shard's share); returns how many were measured.
+
+    ``finished`` (local process pool only): filled with {check: (result, timings)} for the checks the pool
+    decided and drew as soon as their units were stored (parallel.Finish); the caller runs the rest itself."""
+    from .parallel import Finish, collect_jobs, measure_jobs
+    from .plan import load_timings, shipped_timings
 
     dev_type = getattr(device, "type", str(device))
-    slot = load_timings(Path(args.out)).get(f"{args.profile}|{dev_type}", {})
+    key = f"{args.profile}|{dev_type}"
+    # the largest-first order needs costs: this folder's timings, else those shipped with the package
+    slot = load_timings(Path(args.out)).get(key) or shipped_timings().get(key, {})
     jobs = collect_jobs(checks, units_by_check, store, dev_type,
                         cost=lambda name: float(slot.get(name, {}).get("seconds_per_unit", 1.0)))
     if bar is not None:
@@ -396,8 +401,12 @@ def _measure_phase(checks: list, units_by_check: dict, args: argparse.Namespace,
         if bar is not None:
             bar.update(1)
 
+    local = args.scheduler is None and not args.dask and args.shard is None and finished is not None
+    seeds = tuple(args.seeds) if args.seeds is not None else None
+    finish = [Finish(c.name, args.profile, seeds, args.overrides.get(c.name), str(args.out)) for c in checks] if local else []
     measure_jobs(jobs, str(device), store, args.workers, unit_threads=args.threads, scheduler=args.scheduler,
-                 executor="dask" if args.dask else "processes", on_done=done)
+                 executor="dask" if args.dask else "processes", on_done=done, finish=finish,
+                 on_finished=(finished.__setitem__ if local else None))
     timing["parallel_measure"] = {k: {"units": len(v), "seconds": sum(v)} for k, v in spent.items()}
     return len(jobs)
 
@@ -428,6 +437,7 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
     errors: dict[str, str] = {}
     timing: dict[str, dict[str, float] | float] = {}
     measured_here: dict[str, tuple[int, float]] = {}
+    finished: dict[str, tuple[CheckResult, dict[str, float]]] = {}  # decided and drawn by the worker pool
     parallel = args.workers > 1 or args.scheduler is not None or args.dask or args.shard is not None
     reused_before = 0
     try:
@@ -435,10 +445,12 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
             from .parallel import WorkerDied
 
             try:
-                _measure_phase(checks, units_by_check, args, device, store, bar, timing)
+                _measure_phase(checks, units_by_check, args, device, store, bar, timing, finished)
             except WorkerDied as exc:
                 errors["(workers)"] = str(exc)
             reused_before = store.reused
+            if finished:
+                timing["finished_in_workers"] = sorted(finished)
             for name, t in timing.get("parallel_measure", {}).items():
                 measured_here[name] = (t["units"], t["seconds"])
             if args.shard is not None or errors:
@@ -459,6 +471,11 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
         for chk in checks:
             if bar is not None:
                 bar.set_description(chk.name)
+            if chk.name in finished:
+                res, timing[chk.name] = finished[chk.name]
+                results.append(replace(res, figure=Path(os.path.relpath(res.figure, out)).as_posix()
+                                       if res.figure else None))
+                continue
             t = {}
             t0 = time.perf_counter()
             reused0 = store.reused

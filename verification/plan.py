@@ -125,7 +125,9 @@ def plan_rows(checks: Sequence[Check], units_by_check: Mapping[str, Sequence[Uni
             if secs is None:
                 est, how, lower = float(calibrate_limit or 0), f"calibrated: > {calibrate_limit:g} s, stopped", True
             else:
-                est, how = secs, "calibrated (1 unit)"
+                key = chk.batch_key(units[0])  # a batched unit measures its whole batch: share the cost
+                share = sum(1 for u in units if chk.batch_key(u) == key) if key is not None else 1
+                est, how = secs / share, "calibrated (1 unit)" if share == 1 else f"calibrated (1 batch of {share})"
         rows.append({"check": chk.name, "units": len(units), "seconds_per_unit": est, "estimate": how,
                      "lower_bound": lower})
     return rows

@@ -137,6 +137,10 @@ class BenignCheck(Check):
         batch = [int(s) for s in seeds]
         return [Unit(name, int(s), {**g, "seeds": batch}) for name, g in self.groups(params) for s in seeds]
 
+    def batch_key(self, unit: Unit) -> str:
+        """All seeds of a group are trained by one call: a parallel run keeps them on one worker."""
+        return f"{unit.config}|{json.dumps(dict(unit.params), sort_keys=True, default=str)}"
+
     def measure(self, unit: Unit, device: Any) -> dict[str, Any]:
         cache: dict[tuple, dict[int, list[dict[str, Any]]]] = self.__dict__.setdefault("_batch_cache", {})
         key = (unit.config, json.dumps(dict(unit.params), sort_keys=True, default=str), str(device))
