@@ -40,6 +40,7 @@ def quick_measurements() -> Callable[[str], tuple[Any, dict[str, Any], dict[str,
     from verification import all_checks, get_check
     from verification.check import Measurements
     from verification.parallel import collect_jobs, measure_jobs
+    from verification.plan import shipped_timings
     from verification.store import UnitStore
 
     cache: dict[str, tuple[Any, dict[str, Any], dict[str, Any]]] = {}
@@ -51,8 +52,10 @@ def quick_measurements() -> Callable[[str], tuple[Any, dict[str, Any], dict[str,
         units = {c.name: [] if c.data_unavailable(c.params("quick")) else  # data not installed: nothing to measure
                  c.units(c.params("quick"), list(range(c.default_seeds["quick"]))) for c in checks}
         workers = max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1, 4))
-        records.update(measure_jobs(collect_jobs(checks, units, UnitStore(None), "cpu"), "cpu", UnitStore(None),
-                                    workers))
+        slot = shipped_timings().get("quick|cpu", {})  # largest first, as check_all schedules a fresh folder
+        cost = lambda name: float(slot.get(name, {}).get("seconds_per_unit", 1.0))  # noqa: E731
+        records.update(measure_jobs(collect_jobs(checks, units, UnitStore(None), "cpu", cost=cost), "cpu",
+                                    UnitStore(None), workers))
 
     def get(name: str) -> tuple[Any, dict[str, Any], dict[str, Any]]:
         if name not in cache:
