@@ -270,12 +270,56 @@ class Check(ABC):
         *inconclusive: underpowered (…)* (docs/reliability.md; verification.rules.power)."""
         from verification.rules.power import describe, underpowered
 
-        d = self.decide(measurements, bounds_by_role, params)
+        try:
+            d = self.decide(measurements, bounds_by_role, params)
+        except Exception as exc:
+            d = self._no_finite_prediction(exc, measurements, bounds_by_role, params)
         weak = underpowered(d.power)
         if d.verdict is Verdict.HOLDS and weak:
             return replace(d, verdict=Verdict.INCONCLUSIVE, reason=f"underpowered ({describe(weak, d.power)}); "
                                                                      f"otherwise: {d.reason}")
         return d
+
+    def _no_finite_prediction(self, exc: Exception, measurements: Mapping[str, Mapping[str, Any]],
+                              bounds_by_role: Mapping[str, Bound], params: Mapping[str, Any]) -> Decision:
+        """The decision when :meth:`decide` failed on substituted bounds but succeeds on the registered ones.
+
+        A formula that cannot be evaluated where the check measures — e.g. (1+α)² typed for (1+α²), infinite at
+        the measured α = −1 — makes no finite prediction there, so its evaluation fails somewhere in ``decide``
+        (a DomainError, or a non-finite kernel reaching an eigensolver). Each substituted role is put alone into
+        the registered bounds to find the culprits. An *exact* formula or *approx* prediction that has no finite
+        value where the quantity was measured (finite) is refuted: *violated*. An upper or lower bound is
+        not: it may be infinite there and still true (vacuous), so the check is *inconclusive* with the reason.
+        If the registered bounds fail too, or no single role is to blame, the error is the check's and is raised.
+        """
+        defaults = self.default_bounds()
+        changed = [r for r, b in bounds_by_role.items() if r in defaults and b.fingerprint != defaults[r].fingerprint]
+        if not changed:
+            raise exc
+        try:
+            self.decide(measurements, defaults, params)
+        except Exception:
+            raise exc from None
+        culprits = []
+        for role in changed:
+            try:
+                self.decide(measurements, {**defaults, role: bounds_by_role[role]}, params)
+            except Exception as one:
+                culprits.append((role, one))
+        if not culprits:
+            raise exc
+        refuted = [(r, e) for r, e in culprits if bounds_by_role[r].side.value in ("exact", "approx")]
+        why = "; ".join(f"{r} = {bounds_by_role[r].name} ({bounds_by_role[r].side.value}) fails where the check "
+                        f"measures: {type(e).__name__}: {str(e)[:160]}" for r, e in culprits)
+        verdict = Verdict.VIOLATED if refuted else Verdict.INCONCLUSIVE
+        head = ("no finite prediction at a measured configuration (the registered bounds give one): "
+                if refuted else "a bound is not finite where the check measures (vacuous there, not refuted): ")
+        return Decision(verdict, head + why,
+                        rule="a formula (exact or approx) with no finite value where a finite quantity was measured is "
+                             "refuted; an upper or lower bound that is infinite there is vacuous, not false "
+                             "(Check._no_finite_prediction)",
+                        predicted={r: "not finite" for r, _ in culprits}, measured={}, domain="inside",
+                        details={"culprits": [r for r, _ in culprits], "error": f"{type(exc).__name__}: {exc}"[:300]})
 
     def plot(self, fig: Any, measurements: Mapping[str, Mapping[str, Any]], decision: Decision,
              bounds_by_role: Mapping[str, Bound], params: Mapping[str, Any]) -> None:

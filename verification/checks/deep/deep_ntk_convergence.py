@@ -124,7 +124,9 @@ class DeepNTKConvergence(Check):
                                    step=bb["step"]).numpy()
             off = ~np.eye(th.shape[0], dtype=bool)
             n_th = _unit_diagonal(th)[off].mean()
-            row = out.setdefault((alpha, depth), {"error": {}, "offdiag": {}, "diag": {}})
+            row = out.setdefault((alpha, depth), {"error": {}, "offdiag": {}, "diag": {}, "no_prediction": {}})
+            if not np.all(np.isfinite(th)):  # the recursion gives no finite Θ_W where Θ^(m) was measured
+                row["no_prediction"][seed] = [float("nan")]
             grams = [np.asarray(meas["grams"][str(w)]) for w in p["widths"]]
             with np.errstate(divide="ignore", invalid="ignore"):  # a planted kernel may vanish: non-finite → inconclusive
                 row["error"][seed] = [float(np.linalg.norm(g - th) / np.linalg.norm(th)) for g in grams]
@@ -178,6 +180,9 @@ class DeepNTKConvergence(Check):
         verdicts: dict[str, Verdict] = {}
         for (alpha, depth), ser in sorted(series.items()):
             cfg = f"alpha={alpha:g}|L={depth}"
+            if ser["no_prediction"]:  # an exact recursion with no finite value where a finite kernel was measured
+                tests[f"{cfg}|prediction"] = {"ok": False, "no_prediction": True}
+                verdicts[f"{cfg}|prediction"] = Verdict.VIOLATED
             res = {"exponent": self._exponent_test(widths, ser["error"], level),
                    "offdiag": self._level_test(widths, ser["offdiag"], level),
                    "diag": self._level_test(widths, ser["diag"], level)}
@@ -226,7 +231,9 @@ class DeepNTKConvergence(Check):
         parts = []
         for k in names[:3]:
             t = tests[k]
-            if not t["ok"]:
+            if t.get("no_prediction"):
+                parts.append(f"{k}: the analytic Θ_W is not finite where the finite-width Θ^(m) was measured")
+            elif not t["ok"]:
                 parts.append(f"{k}: not estimable (non-finite, or too few widths or seeds)")
             else:
                 val = t.get("slope", t.get("estimate"))

@@ -129,11 +129,19 @@ class KernelMonteCarlo(Check):
         zs: dict[str, list[float]] = {}
         worst: tuple[float, str, float, int, float, float] = (0.0, "", 0.0, 0, 0.0, 0.0)
         best_rel: dict[float, float] = {}
-        finite = True  # every Monte-Carlo estimate, SE and prediction is a number
+        finite = True  # every Monte-Carlo estimate and SE is a number
+        no_prediction: list[str] = []  # where a formula is not finite although the quantity measured is
         for a, mc in pooled.items():
             for role, (m, pr, se) in self._comparisons(bounds_by_role, a, rho, params["series_terms"], mc).items():
-                diff, se_a = np.abs(np.asarray(m, dtype=float) - np.asarray(pr, dtype=float)), np.asarray(se, dtype=float)
-                finite = finite and bool(np.all(np.isfinite(diff)) and np.all(np.isfinite(se_a)))
+                m_a, pr_a = np.asarray(m, dtype=float), np.asarray(pr, dtype=float)
+                diff, se_a = np.abs(m_a - pr_a), np.asarray(se, dtype=float)
+                measured_ok = bool(np.all(np.isfinite(m_a)) and np.all(np.isfinite(se_a)))
+                finite = finite and measured_ok
+                if measured_ok and not np.all(np.isfinite(pr_a)):
+                    j = int(np.flatnonzero(~np.isfinite(np.ravel(pr_a)))[0])
+                    no_prediction.append(f"{self.bound_roles[role]} at α={a:g}, "
+                                         + (f"ρ={rho[j]:.3f}" if role not in _INDEXED else f"index {j}")
+                                         + f": formula {np.ravel(pr_a)[j]} vs MC {np.ravel(m_a)[j]:.5f}")
                 # a constant integrand (e.g. σ'² ≡ 1 at α = −1) has SE 0: exact agreement is z = 0, any gap is z = ∞
                 z = np.where(se_a > 0, diff / np.where(se_a > 0, se_a, 1.0), np.where(diff <= 1e-12, 0.0, np.inf))
                 zs.setdefault(role, []).extend(z.tolist())
@@ -148,7 +156,10 @@ class KernelMonteCarlo(Check):
         zmax, role, a, i, m, pr = worst
         where = f"α={a:g}, " + (f"ρ={rho[i]:.3f}" if role not in _INDEXED else f"index {i}")
         if not finite:
-            verdict, reason = Verdict.INCONCLUSIVE, "non-finite Monte-Carlo estimate or prediction"
+            verdict, reason = Verdict.INCONCLUSIVE, "non-finite Monte-Carlo estimate"
+        elif no_prediction:  # an exact formula with no finite value where a finite quantity was measured
+            verdict, reason = Verdict.VIOLATED, (f"{len(no_prediction)} formula(s) not finite where the Monte-Carlo "
+                                                 f"estimate is: {'; '.join(no_prediction[:3])}")
         elif zmax <= z_crit:
             verdict, reason = Verdict.HOLDS, (f"all {n_tests} comparisons within {z_crit:.2f} standard errors "
                                               f"(largest |z| = {zmax:.2f})")
