@@ -105,6 +105,9 @@ class KernelMonteCarlo(Check):
             "series": (rho * kd, f["series"](J=terms, alpha=a, rho=rho), np.abs(rho) * kd_se),
             "unnorm_derivative": (kd, c_sig * f["unnorm_derivative"](alpha=a, rho=rho), kd_se),
             "unnorm_nngp": (k, c_sig * f["unnorm_nngp"](alpha=a, rho=rho), k_se),
+            # c_α itself, through the exact identity κ̇_α(ρ) = 1 − c_α·arccos(ρ)/π (docs/theory: kernels §3): a
+            # wrong factor is refuted even when the kernels' own formulas carry the right one
+            "factor_in_kernels": (kd, 1 - float(f["factor_in_kernels"](alpha=a)) * np.arccos(rho) / np.pi, kd_se),
         }
         if "second" in mc:
             out["normaliser"] = (np.atleast_1d(mc["second"]), np.atleast_1d(1 / c_sig), np.atleast_1d(mc["second_se"]))
@@ -226,6 +229,9 @@ class KernelMonteCarlo(Check):
                        a * sp.acos(r) / sp.pi + (sp.pi - sp.acos(r)) * (a**4 + 1) / (2 * sp.pi), "α²→α")}),
             Mutant("c_sigma_unsquared", "constant-structure", "c_σ = √2/√(1+α²) (the normaliser not squared)",
                    {"normaliser": B.c_sigma.mutant(sp.sqrt(2 / (1 + a**2)), "√")}),
+            Mutant("c_alpha_denominator_unsquared", "alpha-factor",
+                   "c_α = (1−α)²/(1+|α|) (α² typed as |α| in the factor itself; equal at α ∈ {−1, 0})",
+                   {"factor_in_kernels": B.c_alpha.mutant((1 - a) ** 2 / (1 + sp.Abs(a)), "(1+|α|)")}),
         ]
 
     def true_but_looser(self) -> list[Mutant]:
