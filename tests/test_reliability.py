@@ -387,3 +387,6 @@ def test_ctrl_c_to_the_whole_process_group_is_one_line(tmp_path, workers, presse
     err = proc.communicate(timeout=120)[1].strip()
     assert proc.returncode == 130 and "Traceback" not in err and len(err.splitlines()) == 1, err
     assert "interrupted" in err
+    if workers == "2":  # the timings of the units finished before Ctrl-C are kept for --plan
+        slot = json.loads((out / "timings.json").read_text(encoding="utf-8"))["quick|cpu"]
+        assert slot["du_gd_bound"]["units"] >= 1

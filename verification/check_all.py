@@ -404,10 +404,12 @@ def _measure_phase(checks: list, units_by_check: dict, args: argparse.Namespace,
     local = args.scheduler is None and not args.dask and args.shard is None and finished is not None
     seeds = tuple(args.seeds) if args.seeds is not None else None
     finish = [Finish(c.name, args.profile, seeds, args.overrides.get(c.name), str(args.out)) for c in checks] if local else []
-    measure_jobs(jobs, str(device), store, args.workers, unit_threads=args.threads, scheduler=args.scheduler,
-                 executor="dask" if args.dask else "processes", on_done=done, finish=finish,
-                 on_finished=(finished.__setitem__ if local else None))
-    timing["parallel_measure"] = {k: {"units": len(v), "seconds": sum(v)} for k, v in spent.items()}
+    try:
+        measure_jobs(jobs, str(device), store, args.workers, unit_threads=args.threads, scheduler=args.scheduler,
+                     executor="dask" if args.dask else "processes", on_done=done, finish=finish,
+                     on_finished=(finished.__setitem__ if local else None))
+    finally:  # an interrupted run keeps the timings of the units it finished (check_all --plan reads them)
+        timing["parallel_measure"] = {k: {"units": len(v), "seconds": sum(v)} for k, v in spent.items()}
     return len(jobs)
 
 
@@ -506,6 +508,10 @@ def _run(checks: list, args: argparse.Namespace, device: object, out: Path, t_st
         _ignore_further_interrupts()
         if bar is not None:
             bar.close()
+        for name, t in timing.get("parallel_measure", {}).items():
+            measured_here.setdefault(name, (t["units"], t["seconds"]))
+        with contextlib.suppress(OSError):
+            record_timings(out, args.profile, dev_type, measured_here)
         print(f"\ncheck_all: interrupted; finished units are kept in {out / 'units'} — rerun the same "
               "command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
