@@ -125,6 +125,12 @@ class KernelMonteCarlo(Check):
             out["dzps_h_inf"] = (rho * kd / c_sig, f["dzps_h_inf"](rho=rho), np.abs(rho) * kd_se / c_sig)
         return out
 
+    def _no_prediction(self, role: str, a: float, rho: np.ndarray, m: np.ndarray, pr: np.ndarray) -> str:
+        """Where a formula is not finite although the Monte-Carlo estimate is (its first such grid point)."""
+        j = int(np.flatnonzero(~np.isfinite(np.ravel(pr)))[0])
+        return (f"{self.bound_roles[role]} at α={a:g}, " + (f"ρ={rho[j]:.3f}" if role not in _INDEXED else f"index {j}")
+                + f": formula {np.ravel(pr)[j]} vs MC {np.ravel(m)[j]:.5f}")
+
     def decide(self, measurements: Mapping[str, Mapping[str, Any]], bounds_by_role: Mapping[str, Bound],
                params: Mapping[str, Any]) -> Decision:
         rho = np.asarray(params["rho"])
@@ -141,10 +147,7 @@ class KernelMonteCarlo(Check):
                 measured_ok = bool(np.all(np.isfinite(m_a)) and np.all(np.isfinite(se_a)))
                 finite = finite and measured_ok
                 if measured_ok and not np.all(np.isfinite(pr_a)):
-                    j = int(np.flatnonzero(~np.isfinite(np.ravel(pr_a)))[0])
-                    no_prediction.append(f"{self.bound_roles[role]} at α={a:g}, "
-                                         + (f"ρ={rho[j]:.3f}" if role not in _INDEXED else f"index {j}")
-                                         + f": formula {np.ravel(pr_a)[j]} vs MC {np.ravel(m_a)[j]:.5f}")
+                    no_prediction.append(self._no_prediction(role, a, rho, m_a, pr_a))
                 # a constant integrand (e.g. σ'² ≡ 1 at α = −1) has SE 0: exact agreement is z = 0, any gap is z = ∞
                 z = np.where(se_a > 0, diff / np.where(se_a > 0, se_a, 1.0), np.where(diff <= 1e-12, 0.0, np.inf))
                 zs.setdefault(role, []).extend(z.tolist())
