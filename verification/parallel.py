@@ -152,21 +152,9 @@ def run_units(check_name: str, units: Sequence[tuple[str, int, Mapping[str, Any]
 
 def run_unit(check_name: str, config: str, seed: int, params: Mapping[str, Any], device: str,
              threads: int | None = None) -> tuple[dict[str, Any], float]:
-    """Measure one unit in this process (what a worker runs); returns the JSON-clean record and the seconds
-    the measurement took."""
-    import json
-
-    from empirical.device import resolve_device
-
-    from .registry import get_check
-    from .store import to_jsonable
-
-    if threads is not None:
-        _init_worker(threads)
-    check = get_check(check_name)
-    t0 = time.perf_counter()
-    record = check.measure(Unit(config, seed, dict(params)), resolve_device(device))
-    return json.loads(json.dumps(to_jsonable(record), sort_keys=True)), time.perf_counter() - t0
+    """Measure one unit in this process (a batch of one, :func:`run_units`); returns the JSON-clean record and the
+    seconds the measurement took."""
+    return run_units(check_name, [(config, seed, params)], device, threads)[0]
 
 
 def finish_check(check_name: str, profile: str, seeds: Sequence[int] | None, device: str, out: str,
@@ -187,11 +175,6 @@ def finish_check(check_name: str, profile: str, seeds: Sequence[int] | None, dev
                     store=UnitStore(Path(out)), figures_dir=Path(out) / "figures", overrides=overrides, timings=t)
     t["total_s"] = time.perf_counter() - t0
     return replace(res, measurements=None, bounds_used=None), t
-
-
-def _args(job: Job, device: str) -> tuple[Any, ...]:
-    u = job.unit
-    return job.check, u.config, u.seed, dict(u.params), device
 
 
 def _batch_args(batch: Sequence[Job], device: str) -> tuple[Any, ...]:
@@ -246,23 +229,13 @@ def measure_jobs(jobs: Iterable[Job], device: str, store: Any, workers: int, *, 
             for fut in done:
                 if fut in finishing:
                     name = finishing.pop(fut)
-                    try:
-                        got = fut.result()
-                    except Exception as exc:
-                        if type(exc).__name__ == "BrokenProcessPool":
-                            raise WorkerDied(f"a worker process died while deciding {name}; finished units are "
-                                             "kept — rerun to resume") from None
-                        continue  # the serial loop runs the check again and records the error
-                    if on_finished is not None:
+                    got = _result(fut, f"deciding {name}")
+                    if got is not _FAILED and on_finished is not None:  # failed: the serial loop reruns, reports it
                         on_finished(name, got)
                     continue
                 batch = pending.pop(fut)
-                try:
-                    results = fut.result()
-                except Exception as exc:
-                    if type(exc).__name__ == "BrokenProcessPool":
-                        raise WorkerDied(f"a worker process died while measuring {batch[0].check} "
-                                         f"({batch[0].unit.key}); finished units are kept — rerun to resume") from None
+                results = _result(fut, f"measuring {batch[0].check} ({batch[0].unit.key})")
+                if results is _FAILED:
                     for job in batch:  # the units stay unmeasured: the serial loop reruns them, reports the error
                         for member in [job, *followers.get(id(job), [])]:
                             to_finish.pop(member.check, None)
@@ -288,6 +261,19 @@ def measure_jobs(jobs: Iterable[Job], device: str, store: Any, workers: int, *, 
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return out
+
+
+_FAILED = object()  # a task that raised (other than a dead worker): its check is left to the serial loop
+
+
+def _result(fut: Any, what: str) -> Any:
+    """A finished task's value, :data:`_FAILED` if it raised, :class:`WorkerDied` if its worker process died."""
+    try:
+        return fut.result()
+    except Exception as exc:
+        if type(exc).__name__ == "BrokenProcessPool":
+            raise WorkerDied(f"a worker process died while {what}; finished units are kept — rerun to resume") from None
+        return _FAILED
 
 
 def _device_type(device: str) -> str:

@@ -108,6 +108,16 @@ def _gaussian_factor(cov: torch.Tensor) -> torch.Tensor:
     return evecs * evals.clamp_min(0).sqrt().unsqueeze(-2)
 
 
+def _weight_sets(Ws: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    """Several weight sets of the same networks (B, M, d), in float64; at least one, all of one shape."""
+    if not Ws:
+        raise ValueError("give at least one weight tensor")
+    Wds = [W.detach().double() for W in Ws]
+    if any(W.shape != Wds[0].shape for W in Wds):
+        raise ValueError(f"the weight sets must have one shape, got {[tuple(W.shape) for W in Wds]}")
+    return Wds
+
+
 def kgmmn_network_error(W: torch.Tensor, v: torch.Tensor, a: torch.Tensor, alpha: Any, gamma: Any, n_test: int,
                         seed: int | Sequence[int], d: Any = None) -> dict[str, np.ndarray]:
     """Monte-Carlo clean test error of networks W (B, M, d) on KGMMN data; ``err`` and its standard error ``se``.
@@ -125,12 +135,8 @@ def kgmmn_network_errors(Ws: Sequence[torch.Tensor], v: torch.Tensor, a: torch.T
     same test draws: each member's noise is drawn once and shared, so the results are exactly those of separate
     calls at a fraction of the sampling cost."""
     n_test = check_positive_int(n_test, "n_test")
-    if not Ws:
-        raise ValueError("give at least one weight tensor")
-    Wds = [W.detach().double() for W in Ws]
+    Wds = _weight_sets(Ws)
     B, M, cols = Wds[0].shape
-    if any(W.shape != Wds[0].shape for W in Wds):
-        raise ValueError(f"the weight sets must have one shape, got {[tuple(W.shape) for W in Wds]}")
     vd = v.detach().double()
     al = as_batch(alpha, B, "alpha", Wds[0])
     gm = as_batch(gamma, B, "gamma", Wds[0])
@@ -216,12 +222,8 @@ def hashimoto_errors_at(Ws: Sequence[torch.Tensor], a: torch.Tensor, alpha: Any,
     ``draws``: a cache of the random parts (labels and standardised noise, keyed by seed and shapes) that the
     caller shares between calls whose members differ only in μ or Σ; results are again exactly the same."""
     n_test = check_positive_int(n_test, "n_test")
-    if not Ws:
-        raise ValueError("give at least one weight tensor")
-    Wds = [W.detach().double() for W in Ws]
+    Wds = _weight_sets(Ws)
     B, M, _d = Wds[0].shape
-    if any(W.shape != Wds[0].shape for W in Wds):
-        raise ValueError(f"the weight sets must have one shape, got {[tuple(W.shape) for W in Wds]}")
     dev = Wds[0].device
     al = as_batch(alpha, B, "alpha", Wds[0]).reshape(B, 1, 1)
     aa = a.detach().double().to(dev)
