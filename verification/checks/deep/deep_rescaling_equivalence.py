@@ -195,9 +195,11 @@ class DeepRescalingEquivalence(Check):
                       "max_rel_trajectory_diff": worst["trajectory"],
                       "conversions": {k: v["measured_step_over_eta"] for k, v in table.items()}},
             domain="n/a (an identity, no assumptions)", details={"table": table, "problems": problems},
-            power={"identities": power_entry(tol_traj, _TARGET, "relative error of a layer map, step conversion or "
-                                             "trajectory", "deterministic: any deviation above the float64 rounding "
-                                             "tolerance (≤ tol·2^T for trajectories) is detected")},
+            power={feature: power_entry(tol, _TARGET, f"relative error of a {what}",
+                                        "deterministic: the predicted value is compared with the measured one within "
+                                        "the float64 rounding tolerance tol, so any larger deviation is detected; the "
+                                        "converted-trajectory sub-test (tol·2^T) tests the measurement, not a bound")
+                   for feature, what in (("layer_maps", "layer map"), ("step_conversions", "step conversion"))},
         )
 
     def plot(self, fig: Any, measurements: Measurements, decision: Decision,
