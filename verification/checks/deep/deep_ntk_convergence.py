@@ -52,8 +52,9 @@ class DeepNTKConvergence(Check):
               "[recalled]")
     bound_roles = {"nngp": "kappa", "derivative": "kappa_dot", "step": "deep_ntk_W_step"}
     #: 3 seeds left a ±0.35 slope CI (a dropped-K̇ recursion passed); 30 keep the diagonal level powered at family
-    #: error 0.01 (with 20 its detectable deviation was 0.09–0.14 against 0.10 over the false-alarm seed sets)
-    default_seeds = {"quick": 30, "full": 8}
+    #: error 0.01 (with 20 its detectable deviation was 0.09–0.14 against 0.10 over the false-alarm seed sets); the
+    #: full profile's 8 seeds left the diagonal level at 0.125 > 0.10 (its m = 128 diagonals scatter by ±0.3)
+    default_seeds = {"quick": 30, "full": 16}
 
     def params(self, profile: str) -> dict[str, Any]:
         if profile == "quick":
@@ -187,12 +188,10 @@ class DeepNTKConvergence(Check):
                    "offdiag": self._level_test(widths, ser["offdiag"], level),
                    "diag": self._level_test(widths, ser["diag"], level)}
             for feat, r in res.items():
-                truth = -0.5 if feat == "exponent" else 0.0
                 key = f"{cfg}|{feat}"
                 r["error_at_widths"] = np.mean(list(ser["error"].values()), axis=0).tolist()
                 tests[key] = r
-                verdicts[key] = (Verdict.INCONCLUSIVE if not r["ok"] else
-                                 Verdict.HOLDS if r["ci"][0] <= truth <= r["ci"][1] else Verdict.VIOLATED)
+                verdicts[key] = self._sub_verdict(feat, r)
         verdict, names = combine_named(verdicts)
         power = self._power(tests)
         reason = self._reason(verdict, names, tests)
@@ -206,6 +205,19 @@ class DeepNTKConvergence(Check):
                      "tests": tests},
             power=power,
         )
+
+    @staticmethod
+    def _sub_verdict(feature: str, r: dict[str, Any]) -> Verdict:
+        """Levels: two-sided, 0 inside the CI. Exponent: violated only when the slope is significantly *flatter*
+        than −1/2 (the CI's lower end above it): a wrong limit leaves a floor, err² ≈ v/m + ‖Δ‖², which
+        flattens the slope, while a steeper slope is a next-order term decaying (err² = v/m + β/m²; the CLT
+        keeps v > 0), not evidence against convergence to Θ_W. The steep side is reported (``steeper``)."""
+        if not r["ok"]:
+            return Verdict.INCONCLUSIVE
+        if feature != "exponent":
+            return Verdict.HOLDS if r["ci"][0] <= 0.0 <= r["ci"][1] else Verdict.VIOLATED
+        r["steeper"] = bool(r["ci"][1] < -0.5)
+        return Verdict.VIOLATED if r["ci"][0] > -0.5 else Verdict.HOLDS
 
     @staticmethod
     def _power(tests: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -226,8 +238,12 @@ class DeepNTKConvergence(Check):
         if verdict is Verdict.HOLDS:
             sl = [t["slope"] for k, t in tests.items() if k.endswith("exponent")]
             lv = [abs(t["estimate"]) for k, t in tests.items() if not k.endswith("exponent")]
-            return (f"all {len(tests)} sub-tests agree: slopes {min(sl):.3f} to {max(sl):.3f} (−1/2 inside every CI), "
-                    f"extrapolated kernel levels within {max(lv):.3f} of Θ_W (0 inside every CI)")
+            steep = [k[: -len("|exponent")] for k, t in tests.items() if t.get("steeper")]
+            note = (f"; steeper than −1/2 (a next-order term still decaying, not a floor) at {', '.join(steep)}"
+                    if steep else "")
+            return (f"all {len(tests)} sub-tests agree: slopes {min(sl):.3f} to {max(sl):.3f} (none significantly "
+                    f"flatter than −1/2{note}), extrapolated kernel levels within {max(lv):.3f} of Θ_W (0 inside every "
+                    f"CI)")
         parts = []
         for k in names[:3]:
             t = tests[k]
@@ -237,20 +253,24 @@ class DeepNTKConvergence(Check):
                 parts.append(f"{k}: not estimable (non-finite, or too few widths or seeds)")
             else:
                 val = t.get("slope", t.get("estimate"))
-                parts.append(f"{k}: {val:.3f}, CI [{t['ci'][0]:.3f}, {t['ci'][1]:.3f}] excludes "
-                             f"{'−1/2' if k.endswith('exponent') else '0'}")
+                what = "lies above −1/2 (flatter: a floor)" if k.endswith("exponent") else "excludes 0"
+                parts.append(f"{k}: {val:.3f}, CI [{t['ci'][0]:.3f}, {t['ci'][1]:.3f}] {what}")
         return "; ".join(parts) + (f" (+{len(names) - 3} more)" if len(names) > 3 else "")
 
     @staticmethod
     def _rule(family: int, widths: Sequence[int]) -> str:
         return (f"per (α, L), three two-sided sub-tests at level {_FAMILY_ERROR}/{family} (Bonferroni over all): (1) exponent: "
                 f"common slope of log‖Θ^(m) − Θ_W‖_F/‖Θ_W‖_F on log m over m = {widths[0]}..{widths[-1]} (one "
-                "intercept per seed, residual SE, t with N − seeds − 1 d.o.f.) must contain −1/2, the Monte-Carlo "
-                "rate of an average of m i.i.d. unit contributions; (2) offdiag: per seed the m → ∞ extrapolation "
+                "intercept per seed, residual SE, t with N − seeds − 1 d.o.f.) must not lie above −1/2 (the CI's lower "
+                "end ≤ −1/2): −1/2 is the Monte-Carlo rate of an average of m i.i.d. unit contributions, and a wrong "
+                "limit Θ' = Θ_W + Δ leaves a floor, err² ≈ v/m + ‖Δ‖², that flattens the slope; a steeper slope is a "
+                "next-order term β/m² still decaying (reported, not a violation: the full profile's widths 128–4096 "
+                "measure −0.51 to −0.67); (2) offdiag: per seed the m → ∞ extrapolation "
                 "(weighted fit a + b/m: bias and variance of an m-average are O(1/m)) of the relative deviation of "
                 "the mean off-diagonal entry of the unit-diagonal kernel D^(-1/2)ΘD^(-1/2) from Θ_W's, and (3) diag: "
                 "the same for the mean diagonal entry; their seed mean's t interval must contain 0. Holds: all "
-                "contain the prediction; violated: one excludes it; non-finite: inconclusive. Power: detectable "
+                "contain the prediction; violated: one excludes it (the exponent on its flat side); non-finite: "
+                "inconclusive. Power: detectable "
                 f"deviation (t_(1−level/2) + t_0.8)·SE must be ≤ {_EXPONENT_TARGET} in the exponent (a half-step "
                 f"error leaves a bias that flattens it by more) and ≤ {_LEVEL_TARGET:.0%} in a level (a factor "
                 "unsquared, a dropped K̇ or a missing normalisation moves a level by more). No tuned constant")
