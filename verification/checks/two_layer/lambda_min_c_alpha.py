@@ -128,14 +128,14 @@ class LambdaMinCAlpha(Check):
         for a1, a2 in pairs:
             (l1, s1, _, _), (_, _, u2, s2) = ends[a1], ends[a2]
             d = math.log(l1 / fv[a1]) - math.log(u2 / fv[a2]) if l1 > 0 and u2 > 0 else math.inf
-            stat[f"{a1:g}|{a2:g}"] = (d, math.hypot(s1 / l1, s2 / u2) if l1 > 0 and u2 > 0 else math.inf)
+            stat[(a1, a2)] = (d, math.hypot(s1 / l1, s2 / u2) if l1 > 0 and u2 > 0 else math.inf)
         worst = max(stat, key=lambda p: stat[p][0] / stat[p][1] if stat[p][1] > 0 else math.inf)
         d, se = stat[worst]
-        info = {"worst_pair": worst, "log_gap": d, "se": se, "t": d / se if se > 0 else math.inf, "t_crit": q,
+        a1, a2 = worst
+        info = {"worst_pair": f"α={a1:g} vs α={a2:g}", "log_gap": d, "se": se, "t": d / se if se > 0 else math.inf, "t_crit": q,
                 "detectable": LambdaMinCAlpha._shape_detectable(ends, q)}
         if d <= q * se:
             return [], info
-        a1, a2 = (float(x) for x in worst.split("|"))
         return [f"λ_min(H̃_α) is not ∝ the factor: λ_min(α={a1:g})/λ_min(α={a2:g}) ≥ {ends[a1][0] / ends[a2][2]:.3g} "
                 f"(width-m bracket ends), the factor predicts {fv[a1] / fv[a2]:.3g}: off by ≥ {math.exp(d) - 1:.0%} "
                 f"(t = {d / se:.1f} > {q:.2f})"], info
