@@ -55,3 +55,17 @@ def test_a_formula_singular_where_the_check_measures_gets_a_verdict(name, role, 
         assert decision.verdict is EXPECTED[(name, role)], decision.reason
     if decision.verdict is Verdict.VIOLATED and "no finite prediction" in decision.reason:
         assert bounds_by_role[role].side.value in ("exact", "approx")
+
+
+@pytest.mark.parametrize(("role", "make"), [
+    ("lower", lambda bd: bd.mutant(bd.expr.subs(B.lam_N, B.mu_star), "μ* for λ_min(N)")),
+    ("factor", lambda bd: bd.mutant(bd.expr * B.m, "× m")),
+], ids=["lower-foreign-symbol", "factor-extra-symbol"])
+def test_a_formula_in_a_quantity_the_check_does_not_supply_is_inconclusive(role, make, quick_measurements):
+    """A formula written in another quantity (unknown argument) or needing one the check does not supply (missing
+    value) is not evaluable there: inconclusive whatever its side, never violated or a crash (helper review)."""
+    chk, measured, params = quick_measurements("lambda_min_c_alpha")
+    bounds_by_role = {**chk.default_bounds(), role: make(chk.default_bounds()[role])}
+    decision = chk.judge(measured, bounds_by_role, params)
+    assert decision.verdict is Verdict.INCONCLUSIVE, decision.reason
+    assert "does not measure" in decision.reason

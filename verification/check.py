@@ -290,6 +290,8 @@ class Check(ABC):
         the registered bounds to find the culprits. An *exact* formula or *approx* prediction that has no finite
         value where the quantity was measured (finite) is refuted: *violated*. An upper or lower bound is
         not: it may be infinite there and still true (vacuous), so the check is *inconclusive* with the reason.
+        A formula written in a quantity the check does not supply (unknown or missing argument) is not evaluable there
+        and refutes nothing: *inconclusive*, whatever its side.
         If the registered bounds fail too, or no single role is to blame, the error is the check's and is raised.
         """
         defaults = self.default_bounds()
@@ -308,12 +310,19 @@ class Check(ABC):
                 culprits.append((role, one))
         if not culprits:
             raise exc
-        refuted = [(r, e) for r, e in culprits if bounds_by_role[r].side.value in ("exact", "approx")]
+        # a formula in a quantity the check does not supply (Bound.evaluate: "unknown argument", "no value given
+        # for") is not evaluable here, which refutes nothing, whatever its side
+        foreign = [(r, e) for r, e in culprits if (isinstance(e, TypeError) and "unknown argument" in str(e))
+                   or (isinstance(e, ValueError) and "no value given for" in str(e))]
+        refuted = [(r, e) for r, e in culprits
+                   if bounds_by_role[r].side.value in ("exact", "approx") and (r, e) not in foreign]
         why = "; ".join(f"{r} = {bounds_by_role[r].name} ({bounds_by_role[r].side.value}) fails where the check "
                         f"measures: {type(e).__name__}: {str(e)[:160]}" for r, e in culprits)
         verdict = Verdict.VIOLATED if refuted else Verdict.INCONCLUSIVE
-        head = ("no finite prediction at a measured configuration (the registered bounds give one): "
-                if refuted else "a bound is not finite where the check measures (vacuous there, not refuted): ")
+        head = ("no finite prediction at a measured configuration (the registered bounds give one): " if refuted else
+                "a bound is written in a quantity this check does not measure (not evaluable here, not refuted): "
+                if len(foreign) == len(culprits) else
+                "a bound is not finite where the check measures (vacuous there, not refuted): ")
         return Decision(verdict, head + why,
                         rule="a formula (exact or approx) with no finite value where a finite quantity was measured is "
                              "refuted; an upper or lower bound that is infinite there is vacuous, not false "
